@@ -1,3 +1,51 @@
-// placeholder; replaced by the kernels
+// The module's exports: each generic kernel as name_f32 and name_f64 (see README.md, the ABI).
+import { WORK_BYTES } from './config';
+import { dot, axpy, axpby, scal, first_nonfinite } from './level1';
+import { gemv_n, gemv_t, symv, sumsq_cols, trsv, trsv_t } from './level2';
+import { syrk, gram, symmetrize, zero_upper, add_diag } from './syrk';
+import { potrf, potrs } from './potrf';
+
+/** First byte the TypeScript allocator may use. */
 export function heap_base(): usize { return __heap_base; }
-export function work_bytes(): i32 { return 0; }
+/** Workspace bytes needed by any kernel that takes `work`. */
+export function work_bytes(): i32 { return WORK_BYTES; }
+
+export function dot_f32(n: i32, x: usize, y: usize): f32 { return dot<f32>(n, x, y); }
+export function dot_f64(n: i32, x: usize, y: usize): f64 { return dot<f64>(n, x, y); }
+export function axpy_f32(n: i32, alpha: f32, x: usize, y: usize): void { axpy<f32>(n, alpha, x, y); }
+export function axpy_f64(n: i32, alpha: f64, x: usize, y: usize): void { axpy<f64>(n, alpha, x, y); }
+export function axpby_f32(n: i32, alpha: f32, x: usize, beta: f32, y: usize): void { axpby<f32>(n, alpha, x, beta, y); }
+export function axpby_f64(n: i32, alpha: f64, x: usize, beta: f64, y: usize): void { axpby<f64>(n, alpha, x, beta, y); }
+export function scal_f32(n: i32, alpha: f32, x: usize): void { scal<f32>(n, alpha, x); }
+export function scal_f64(n: i32, alpha: f64, x: usize): void { scal<f64>(n, alpha, x); }
+export function first_nonfinite_f32(n: i32, x: usize): i32 { return first_nonfinite<f32>(n, x); }
+export function first_nonfinite_f64(n: i32, x: usize): i32 { return first_nonfinite<f64>(n, x); }
+
+export function sumsq_cols_f32(n: i32, d: i32, alpha: f32, g: usize, ldg: i32, beta: f32, y: usize): void { sumsq_cols<f32>(n, d, alpha, g, ldg, beta, y); }
+export function sumsq_cols_f64(n: i32, d: i32, alpha: f64, g: usize, ldg: i32, beta: f64, y: usize): void { sumsq_cols<f64>(n, d, alpha, g, ldg, beta, y); }
+export function gemv_n_f32(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta: f32, y: usize): void { gemv_n<f32>(m, n, alpha, a, lda, x, beta, y); }
+export function gemv_n_f64(m: i32, n: i32, alpha: f64, a: usize, lda: i32, x: usize, beta: f64, y: usize): void { gemv_n<f64>(m, n, alpha, a, lda, x, beta, y); }
+export function gemv_t_f32(m: i32, n: i32, alpha: f32, a: usize, lda: i32, x: usize, beta: f32, y: usize): void { gemv_t<f32>(m, n, alpha, a, lda, x, beta, y); }
+export function gemv_t_f64(m: i32, n: i32, alpha: f64, a: usize, lda: i32, x: usize, beta: f64, y: usize): void { gemv_t<f64>(m, n, alpha, a, lda, x, beta, y); }
+export function symv_f32(d: i32, alpha: f32, a: usize, lda: i32, x: usize, beta: f32, y: usize): void { symv<f32>(d, alpha, a, lda, x, beta, y); }
+export function symv_f64(d: i32, alpha: f64, a: usize, lda: i32, x: usize, beta: f64, y: usize): void { symv<f64>(d, alpha, a, lda, x, beta, y); }
+
+export function syrk_f32(n: i32, d: i32, alpha: f32, g: usize, ldg: i32, beta: f32, c: usize, ldc: i32, work: usize): void { syrk<f32>(n, d, alpha, g, ldg, beta, c, ldc, work); }
+export function syrk_f64(n: i32, d: i32, alpha: f64, g: usize, ldg: i32, beta: f64, c: usize, ldc: i32, work: usize): void { syrk<f64>(n, d, alpha, g, ldg, beta, c, ldc, work); }
+export function gram_f32(n: i32, d: i32, alpha: f32, g: usize, ldg: i32, beta: f32, c: usize, ldc: i32, work: usize): void { gram<f32>(n, d, alpha, g, ldg, beta, c, ldc, work); }
+export function gram_f64(n: i32, d: i32, alpha: f64, g: usize, ldg: i32, beta: f64, c: usize, ldc: i32, work: usize): void { gram<f64>(n, d, alpha, g, ldg, beta, c, ldc, work); }
+export function symmetrize_f32(d: i32, c: usize, ldc: i32): void { symmetrize<f32>(d, c, ldc); }
+export function symmetrize_f64(d: i32, c: usize, ldc: i32): void { symmetrize<f64>(d, c, ldc); }
+export function zero_upper_f32(d: i32, c: usize, ldc: i32): void { zero_upper<f32>(d, c, ldc); }
+export function zero_upper_f64(d: i32, c: usize, ldc: i32): void { zero_upper<f64>(d, c, ldc); }
+export function add_diag_f32(d: i32, shift: f32, c: usize, ldc: i32): void { add_diag<f32>(d, shift, c, ldc); }
+export function add_diag_f64(d: i32, shift: f64, c: usize, ldc: i32): void { add_diag<f64>(d, shift, c, ldc); }
+
+export function potrf_f32(d: i32, a: usize, lda: i32, work: usize): i32 { return potrf<f32>(d, a, lda, work); }
+export function potrf_f64(d: i32, a: usize, lda: i32, work: usize): i32 { return potrf<f64>(d, a, lda, work); }
+export function trsv_f32(d: i32, l: usize, ldl: i32, x: usize): void { trsv<f32>(d, l, ldl, x); }
+export function trsv_f64(d: i32, l: usize, ldl: i32, x: usize): void { trsv<f64>(d, l, ldl, x); }
+export function trsv_t_f32(d: i32, l: usize, ldl: i32, x: usize): void { trsv_t<f32>(d, l, ldl, x); }
+export function trsv_t_f64(d: i32, l: usize, ldl: i32, x: usize): void { trsv_t<f64>(d, l, ldl, x); }
+export function potrs_f32(d: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32, work: usize): void { potrs<f32>(d, nrhs, l, ldl, b, ldb, work); }
+export function potrs_f64(d: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32, work: usize): void { potrs<f64>(d, nrhs, l, ldl, b, ldb, work); }

@@ -1,0 +1,46 @@
+// Block and tile sizes: the one place they live (BLIS keeps them as data in one config file).
+//
+// Register tile of the micro-kernel: MR rows of C by NV vectors (NR = NV · lanes elements).
+// MR · NV accumulators must fit V8's 15 usable xmm registers together with NV loaded B vectors
+// and one broadcast: MR·NV + NV + 1 ≤ 15.
+//
+//   f32: lanes = 4 → NR = 4·NV        f64: lanes = 2 → NR = 2·NV
+//
+// Cache blocks (BLIS names): KC = depth of a packed panel (elements of k), MC = rows of the packed
+// A block (kept in L2), NC = columns of the packed B block (kept in L3). MC is a multiple of MR and
+// NC a multiple of NR for both precisions.
+
+/** Rows of the register tile (broadcast operand). */
+export const MR: i32 = 6;
+/** Vectors per row of the register tile. */
+export const NV: i32 = 2;
+/** Unroll of the micro-kernel k-loop (regenerate microkernel.ts after changing MR, NV, KU). */
+export const KU: i32 = 4;
+/** Depth of packed panels. */
+export const KC: i32 = 256;
+/** Rows of the packed A block; multiple of MR. */
+export const MC: i32 = 96;
+/** Columns of the packed B block; multiple of NR for both precisions. */
+export const NC: i32 = 1024;
+/** Block column width of the blocked Cholesky (potrf). */
+export const NB: i32 = 128;
+/** Block width of the blocked triangular solves (trsm inside potrf and potrs). */
+export const TB: i32 = 64;
+/** potrs switches from per-row substitution to the blocked solve at this many rhs. */
+export const POTRS_BLOCKED_MIN_RHS: i32 = 4;
+
+/** Elements per v128 for T. */
+// @ts-ignore: decorator
+@inline export function lanes<T>(): i32 { return 16 / <i32>sizeof<T>(); }
+/** Columns of the register tile for T. */
+// @ts-ignore: decorator
+@inline export function NR<T>(): i32 { return NV * lanes<T>(); }
+
+// Workspace layout (byte offsets from `work`, sized for f64, the larger element):
+//   [0, PACK_A_BYTES)                        packed A block, MC × KC
+//   [PACK_A_BYTES, +PACK_B_BYTES)            packed B block, KC × NC
+//   [PACK_A_BYTES + PACK_B_BYTES, +TILE)     temporary MR × NR tile for edge and diagonal tiles
+export const PACK_A_BYTES: i32 = MC * KC * 8;
+export const PACK_B_BYTES: i32 = KC * NC * 8;
+export const TILE_BYTES: i32 = MR * NV * 16;
+export const WORK_BYTES: i32 = PACK_A_BYTES + PACK_B_BYTES + TILE_BYTES;

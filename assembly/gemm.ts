@@ -1,0 +1,108 @@
+// The BLIS loops around the micro-kernel: C ← β·C + α·A·Bᵀ on packed panels, full or lower.
+//
+//   for jc in steps of NC        (columns of C; B block KC × NC packed, lives in L3)
+//     for pc in steps of KC      (depth)
+//       pack B
+//       for ic in steps of MC    (rows of C; A block MC × KC packed, lives in L2)
+//         pack A
+//         for jr in steps of NR  (one B micro-panel, lives in L1)
+//           for ir in steps of MR
+//             micro-kernel on an MR × NR tile
+//
+// Lower mode (C square, only i ≥ j updated, the strict upper triangle neither read nor written):
+// tiles entirely above the diagonal are skipped; tiles crossing the diagonal, and partial tiles at
+// the edges, go through a temporary tile from which only the wanted elements are added back.
+import { MR, NR, KC, MC, NC, PACK_A_BYTES, PACK_B_BYTES } from './config';
+import { microkernel } from './microkernel';
+import { pack } from './pack';
+import { imin } from './simd';
+
+/**
+ * C (m × n) ← β·C + α·A·Bᵀ, A logical m × k, B logical n × k (see pack.ts for trans).
+ * lower: C is square (m == n) and only its lower triangle is referenced.
+ * β == 0: C is not read. work: WORK_BYTES, 16-byte aligned.
+ */
+export function gemm_nt<T>(
+  m: i32, n: i32, k: i32, alpha: T,
+  a: usize, lda: i32, transA: bool,
+  b: usize, ldb: i32, transB: bool,
+  beta: T, c: usize, ldc: i32, work: usize, lower: bool,
+): void {
+  if (m <= 0 || n <= 0) return;
+  const S = <usize>sizeof<T>();
+  const cs = <usize>ldc * S;
+  if (k <= 0 || alpha == <T>0) {
+    scaleBlock<T>(m, n, beta, c, ldc, lower);
+    return;
+  }
+  const nr = NR<T>();
+  const pa = work;
+  const pb = work + <usize>PACK_A_BYTES;
+  const tile = pb + <usize>PACK_B_BYTES;
+  const tcs = <usize>nr * S;
+  for (let jc = 0; jc < n; jc += NC) {
+    const ncb = imin(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = imin(KC, k - pc);
+      const betaEff: T = pc == 0 ? beta : <T>1;
+      pack<T>(nr, transB, b, ldb, jc, ncb, pc, kc, pb);
+      // lower: rows above jc hold no element of these columns
+      for (let ic = lower ? jc : 0; ic < m; ic += MC) {
+        const mcb = imin(MC, m - ic);
+        pack<T>(MR, transA, a, lda, ic, mcb, pc, kc, pa);
+        for (let jr = 0; jr < ncb; jr += nr) {
+          const j0 = jc + jr;
+          const nrr = imin(nr, ncb - jr);
+          const pbp = pb + <usize>jr * <usize>kc * S;
+          for (let ir = 0; ir < mcb; ir += MR) {
+            const i0 = ic + ir;
+            const mrr = imin(MR, mcb - ir);
+            if (lower && j0 > i0 + mrr - 1) continue; // entirely above the diagonal
+            const pap = pa + <usize>ir * <usize>kc * S;
+            const cp = c + <usize>i0 * cs + <usize>j0 * S;
+            if (mrr == MR && nrr == nr && (!lower || j0 + nr - 1 <= i0)) {
+              microkernel<T>(kc, pap, pbp, cp, cs, alpha, betaEff);
+            } else {
+              microkernel<T>(kc, pap, pbp, tile, tcs, <T>1, <T>0);
+              mergeTile<T>(mrr, nrr, tile, tcs, cp, cs, alpha, betaEff, lower ? i0 - j0 : 0x3fffffff);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** C(r, j) ← β·C(r, j) + α·T(r, j) for r < mr, j < nr, j ≤ r + diag (β == 0: C not read). */
+// @ts-ignore: decorator
+@inline function mergeTile<T>(mr: i32, nr: i32, t: usize, ts: usize, c: usize, cs: usize, alpha: T, beta: T, diag: i32): void {
+  const S = <usize>sizeof<T>();
+  for (let r = 0; r < mr; r++) {
+    const jn = imin(nr, r + diag + 1);
+    const tr = t + <usize>r * ts;
+    const cr = c + <usize>r * cs;
+    if (beta == <T>0) {
+      for (let j = 0; j < jn; j++) store<T>(cr + <usize>j * S, alpha * load<T>(tr + <usize>j * S));
+    } else if (beta == <T>1) {
+      for (let j = 0; j < jn; j++) store<T>(cr + <usize>j * S, load<T>(cr + <usize>j * S) + alpha * load<T>(tr + <usize>j * S));
+    } else {
+      for (let j = 0; j < jn; j++) store<T>(cr + <usize>j * S, beta * load<T>(cr + <usize>j * S) + alpha * load<T>(tr + <usize>j * S));
+    }
+  }
+}
+
+/** C ← β·C on an m × n block, or on the lower triangle of a square one (β == 0: C ← 0, not read). */
+export function scaleBlock<T>(m: i32, n: i32, beta: T, c: usize, ldc: i32, lower: bool): void {
+  if (beta == <T>1) return;
+  const S = <usize>sizeof<T>();
+  const cs = <usize>ldc * S;
+  for (let i = 0; i < m; i++) {
+    const jn = lower ? imin(n, i + 1) : n;
+    const cr = c + <usize>i * cs;
+    if (beta == <T>0) {
+      memory.fill(cr, 0, <usize>jn * S);
+    } else {
+      for (let j = 0; j < jn; j++) store<T>(cr + <usize>j * S, beta * load<T>(cr + <usize>j * S));
+    }
+  }
+}

@@ -1,0 +1,651 @@
+// Throughput of the linalg kernels (GFLOP/s) side by side with a plain TypeScript implementation
+// and JavaScript peers, all in the same run, with benchmark.js.
+//
+//   npm run bench -- [--quick] [--filter <regex>] [--json <file>] [--sizes 64,256] [--max-time <s>]
+//
+// Per case (op × d × precision [× nrhs]) one benchmark.js suite runs ours, plain and every
+// installed peer one after another on the same inputs. Inputs and outputs are allocated outside
+// the timed call, every result feeds a sink, every contender is checked against plain before it is
+// timed, and the wasm kernels are warmed up with short calls first (V8 has no on-stack replacement
+// for wasm: a long first call would run start to end in the baseline tier). Reported: the median
+// and best of benchmark.js's samples (seconds per operation) as GFLOP/s with the counts of
+// DESIGN §4, and the ratios of the medians.
+
+import Benchmark from 'benchmark';
+import os from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { init, features, linalg } from '../src/index.js';
+import { plainFor, type FloatArray, type Precision } from './plain.js';
+import { PEERS, type CaseInputs, type Op, type Peer, type Prepared } from './peers.js';
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+export interface BenchOptions {
+  /** Small sizes and short timings: a smoke run of a few seconds. */
+  quick?: boolean;
+  /** Runs only the cases whose name matches, e.g. "syrk d=256 f32", "solve d=512 nrhs=64 f64". */
+  filter?: string | RegExp;
+  /** Writes every result (samples included) as JSON to this file. */
+  json?: string;
+  /** Overrides the sizes d. */
+  sizes?: number[];
+  /** Overrides benchmark.js's maxTime (seconds per contender and case). */
+  maxTime?: number;
+  /** Where the table goes (default: stdout). */
+  write?: (text: string) => void;
+  /** Where progress lines go (default: stderr); null silences them. */
+  progress?: ((line: string) => void) | null;
+}
+
+interface Settings {
+  sizes: number[];
+  n: number;
+  nrhsList: number[];
+  precisions: Precision[];
+  ops: Op[];
+  /** benchmark.js: least samples, seconds per contender, seconds per sample */
+  minSamples: number;
+  maxTime: number;
+  minTime: number;
+  /** a contender whose minSamples calls would take longer than this many seconds is skipped */
+  maxContenderSeconds: number;
+}
+
+function settingsFor(o: BenchOptions): Settings {
+  const quick = !!o.quick;
+  return {
+    sizes: o.sizes ?? (quick ? [64, 128] : [64, 128, 256, 512, 1024]),
+    n: 256,
+    nrhsList: [1, 64],
+    precisions: ['f32', 'f64'],
+    ops: ['syrk', 'cholesky', 'solve'],
+    minSamples: quick ? 3 : 5,
+    maxTime: o.maxTime ?? (quick ? 0.08 : 1.5),
+    minTime: quick ? 0.02 : 0.05,
+    maxContenderSeconds: quick ? 2 : 20,
+  };
+}
+
+export const BENCH_HELP = `Usage: npm run bench -- [options]     (or: npx empirical-fisher bench [options])
+
+Throughput (GFLOP/s) of syrk, cholesky and the Cholesky solve (1 and 64 right-hand sides), for
+d in {64, 128, 256, 512, 1024}, n = 256, f32 and f64: ours (wasm) next to a plain TypeScript
+implementation and installed JavaScript peers (ml-matrix, f64), all in the same run.
+
+Options:
+  --quick            d in {64, 128} with short timings (a few seconds)
+  --filter <regex>   only the cases whose name matches (case-insensitive), e.g.
+                     'syrk', 'f32', 'd=1024', 'solve d=512 nrhs=64', 'cholesky.*f64'
+  --json <file>      also write all results, samples included, as JSON
+  --sizes <list>     comma-separated sizes d instead of the default
+  --max-time <s>     benchmark.js maxTime per contender and case (default 1.5, quick 0.08)
+  --help             this text
+`;
+
+/** Parses command-line arguments; returns 'help' for --help. Throws on unknown arguments. */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
+  const o: BenchOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--help':
+      case '-h':
+        return 'help';
+      case '--quick':
+        o.quick = true;
+        break;
+      case '--filter':
+        o.filter = new RegExp(value(), 'i');
+        break;
+      case '--json':
+        o.json = value();
+        break;
+      case '--sizes': {
+        const v = value();
+        o.sizes = v.split(',').map((s) => {
+          const d = Number(s);
+          if (!Number.isSafeInteger(d) || d < 1) throw new Error(`--sizes: ${JSON.stringify(s)} is not a positive integer`);
+          return d;
+        });
+        break;
+      }
+      case '--max-time': {
+        const v = value();
+        const t = Number(v);
+        if (!(t > 0)) throw new Error(`--max-time: ${JSON.stringify(v)} is not a positive number of seconds`);
+        o.maxTime = t;
+        break;
+      }
+      default:
+        throw new Error(`unknown argument ${JSON.stringify(a)} (see --help)`);
+    }
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+export interface ContenderResult {
+  name: string;
+  /** seconds per operation, one per benchmark.js sample */
+  samples: number[];
+  medianSeconds: number;
+  bestSeconds: number;
+  medianGflops: number;
+  bestGflops: number;
+  /** benchmark.js's relative margin of error of the mean, in percent */
+  rme: number;
+  /** why the contender did not run (unsupported precision, too slow, failed check, error) */
+  skipped?: string;
+  /** max |x − x_plain| / max |x_plain| over the result, before timing */
+  maxRelDiffFromPlain?: number;
+}
+
+export interface CaseResult {
+  name: string;
+  op: Op;
+  d: number;
+  n: number;
+  nrhs: number;
+  precision: Precision;
+  flops: number;
+  contenders: ContenderResult[];
+  /** ours median / other median, by contender name */
+  ratios: Record<string, number>;
+}
+
+export interface BenchReport {
+  meta: {
+    node: string;
+    cpu: string;
+    cores: number;
+    platform: string;
+    loadavg: number[];
+    date: string;
+    features: unknown;
+    n: number;
+    options: { quick: boolean; filter?: string; sizes: number[]; maxTime: number; minSamples: number };
+    peers: { name: string; loaded: boolean; error?: string }[];
+    sink: number;
+  };
+  cases: CaseResult[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases and inputs
+
+const FLOPS: Record<Op, (d: number, n: number, nrhs: number) => number> = {
+  syrk: (d, n) => n * d * (d + 1),
+  cholesky: (d) => (d * d * d) / 3,
+  solve: (d, _n, nrhs) => 2 * d * d * nrhs,
+};
+
+function caseName(op: Op, d: number, nrhs: number, precision: Precision): string {
+  return op === 'solve' ? `${op} d=${d} nrhs=${nrhs} ${precision}` : `${op} d=${d} ${precision}`;
+}
+
+/** Deterministic uniform numbers in (−1, 1), never exactly 0 (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296; // [0, 1)
+    return 2 * u - 1 + 1 / 4294967296;
+  };
+}
+
+interface Inputs {
+  G: FloatArray;
+  A: FloatArray;
+  /** the largest B needed; cases use a prefix */
+  B: FloatArray;
+}
+
+const ARRAY: Record<Precision, Float32ArrayConstructor | Float64ArrayConstructor> = {
+  f32: Float32Array,
+  f64: Float64Array,
+};
+
+/** G (n × d), A = GᵀG/n + (trace/d)/10·I (exactly symmetric, condition ≲ 100), B (64 × d). */
+function makeInputs(d: number, n: number, maxNrhs: number, precision: Precision): Inputs {
+  const P = ARRAY[precision];
+  const rnd = random(0x5eed ^ (d * 7919) ^ (precision === 'f32' ? 1 : 2));
+  const G = new P(n * d);
+  for (let i = 0; i < G.length; i++) G[i] = rnd();
+  const g64 = Float64Array.from(G);
+  const A64 = plainFor('f64').syrk(g64, n, d, new Float64Array(d * d), new Float64Array(n * d));
+  let trace = 0;
+  for (let i = 0; i < d; i++) trace += A64[i * d + i];
+  const shift = trace / n / d / 10;
+  for (let i = 0; i < A64.length; i++) A64[i] /= n;
+  for (let i = 0; i < d; i++) A64[i * d + i] += shift;
+  const A = P.from(A64);
+  const B = new P(maxNrhs * d);
+  for (let i = 0; i < B.length; i++) B[i] = rnd();
+  return { G, A, B };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contenders: ours, plain, peers
+
+/** Every timed call adds one element of its result here; printed in the JSON so it is observed. */
+let sink = 0;
+
+interface Contender {
+  name: string;
+  supports(precision: Precision): boolean;
+  prepare(c: CaseInputs): Prepared | undefined;
+}
+
+const ours: Contender = {
+  name: 'ours',
+  supports: () => true,
+  prepare(c) {
+    const P = ARRAY[c.precision];
+    const { d, n, nrhs } = c;
+    switch (c.op) {
+      case 'syrk': {
+        const C = new P(d * d);
+        return { run: () => linalg.syrk(c.G, n, d, { out: C })[d], result: () => C };
+      }
+      case 'cholesky': {
+        const L = new P(d * d);
+        return { run: () => linalg.cholesky(c.A, d, { out: L })[d], result: () => L };
+      }
+      case 'solve': {
+        const chol = linalg.choleskyFactor(c.A, d);
+        const X = new P(nrhs * d);
+        return {
+          run: () => chol.solve(c.B, { nrhs, out: X })[d - 1],
+          result: () => X,
+          dispose: () => chol.dispose(),
+        };
+      }
+    }
+  },
+};
+
+const plain: Contender = {
+  name: 'plain',
+  supports: () => true,
+  prepare(c) {
+    const P = ARRAY[c.precision];
+    const k = plainFor(c.precision);
+    const { d, n, nrhs } = c;
+    switch (c.op) {
+      case 'syrk': {
+        const C = new P(d * d);
+        const work = new P(n * d);
+        return { run: () => k.syrk(c.G, n, d, C, work)[d], result: () => C };
+      }
+      case 'cholesky': {
+        // In place, so each call first copies A into the output (ours copies A in and L out too).
+        const L = new P(d * d);
+        return {
+          run() {
+            L.set(c.A);
+            if (k.cholesky(L, d) !== 0) throw new Error('plain cholesky: not positive definite');
+            return L[d];
+          },
+          result: () => L,
+        };
+      }
+      case 'solve': {
+        const L = P.from(c.A);
+        if (k.cholesky(L, d) !== 0) throw new Error('plain cholesky: not positive definite');
+        const X = new P(nrhs * d);
+        return {
+          run() {
+            X.set(c.B);
+            return k.choleskySolve(L, d, X, nrhs)[d - 1];
+          },
+          result: () => X,
+        };
+      }
+    }
+  },
+};
+
+function peerContender(peer: Peer, lib: unknown): Contender {
+  return {
+    name: peer.name,
+    supports: (p) => peer.precisions.includes(p),
+    prepare: (c) => peer.prepare[c.op]?.(lib, c),
+  };
+}
+
+async function loadPeers(): Promise<{ contenders: Contender[]; status: BenchReport['meta']['peers'] }> {
+  const contenders: Contender[] = [];
+  const status: BenchReport['meta']['peers'] = [];
+  for (const peer of PEERS) {
+    try {
+      const mod: any = await peer.load();
+      contenders.push(peerContender(peer, mod?.default && !mod.Matrix ? mod.default : mod));
+      status.push({ name: peer.name, loaded: true });
+    } catch (e) {
+      status.push({ name: peer.name, loaded: false, error: String((e as Error)?.message ?? e) });
+    }
+  }
+  return { contenders, status };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function maxRelDiff(x: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    diff = Math.max(diff, Math.abs(x[i] - ref[i]));
+    scale = Math.max(scale, Math.abs(ref[i]));
+  }
+  return x.length !== ref.length ? Infinity : diff / (scale || 1);
+}
+
+const TOLERANCE: Record<Precision, number> = { f32: 1e-3, f64: 1e-9 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Short calls at small sizes until V8 has compiled the wasm kernels (and the JS paths) with its
+ * optimising tier: a wasm function only switches tier when it is entered again.
+ */
+async function warmUp(contenders: readonly Contender[], settings: Settings): Promise<void> {
+  for (let round = 0; round < 2; round++) {
+    for (const precision of settings.precisions) {
+      for (const op of settings.ops) {
+        for (const d of [17, 40]) {
+          const inp = makeInputs(d, 16, 4, precision);
+          for (const nrhs of op === 'solve' ? [1, 4] : [1]) {
+            const c: CaseInputs = { op, n: 16, d, nrhs, precision, G: inp.G, A: inp.A, B: inp.B.subarray(0, nrhs * d) };
+            for (const k of contenders) {
+              if (!k.supports(precision)) continue;
+              const p = k.prepare(c);
+              if (!p) continue;
+              try {
+                const t0 = performance.now();
+                for (let i = 0; i < 200 && performance.now() - t0 < 30; i++) sink += p.run();
+              } finally {
+                p.dispose?.();
+              }
+            }
+          }
+        }
+      }
+    }
+    await sleep(100); // let background compilation finish before the second round
+  }
+}
+
+function fmtSeconds(s: number): string {
+  return s >= 1 ? `${s.toFixed(1)} s` : `${(s * 1e3).toFixed(s >= 0.01 ? 0 : 2)} ms`;
+}
+
+function runCase(c: CaseInputs, contenders: readonly Contender[], settings: Settings, progress: (l: string) => void): CaseResult {
+  const flops = FLOPS[c.op](c.d, c.n, c.nrhs);
+  const name = caseName(c.op, c.d, c.nrhs, c.precision);
+  const results: ContenderResult[] = [];
+  const prepared: { k: Contender; p: Prepared; result: ContenderResult; bench: any }[] = [];
+  const suite = new Benchmark.Suite(name);
+  let reference: Float64Array | undefined;
+
+  try {
+    for (const k of contenders) {
+      const result: ContenderResult = {
+        name: k.name, samples: [], medianSeconds: NaN, bestSeconds: NaN, medianGflops: NaN, bestGflops: NaN, rme: NaN,
+      };
+      results.push(result);
+      if (!k.supports(c.precision)) {
+        result.skipped = `no ${c.precision}`;
+        continue;
+      }
+      let p: Prepared | undefined;
+      try {
+        p = k.prepare(c);
+        if (!p) {
+          result.skipped = 'not offered';
+          continue;
+        }
+        // One call to check the result against plain and to estimate the cost per call.
+        const t0 = performance.now();
+        sink += p.run();
+        const once = (performance.now() - t0) / 1e3;
+        const r = p.result();
+        if (k === plain) reference = Float64Array.from(r);
+        else if (reference) {
+          result.maxRelDiffFromPlain = maxRelDiff(r, reference);
+          if (!(result.maxRelDiffFromPlain <= TOLERANCE[c.precision])) {
+            result.skipped = `result differs from plain by ${result.maxRelDiffFromPlain.toExponential(1)} (relative)`;
+            p.dispose?.();
+            continue;
+          }
+        }
+        if (once * settings.minSamples > settings.maxContenderSeconds) {
+          result.skipped = `too slow: ~${fmtSeconds(once)} per call`;
+          p.dispose?.();
+          continue;
+        }
+      } catch (e) {
+        result.skipped = `error: ${(e as Error)?.message ?? e}`;
+        p?.dispose?.();
+        continue;
+      }
+      const run = p.run;
+      suite.add(k.name, () => {
+        sink += run();
+      }, { minSamples: settings.minSamples, maxTime: settings.maxTime, minTime: settings.minTime });
+      prepared.push({ k, p, result, bench: suite[suite.length - 1] });
+    }
+
+    suite.on('error', (event: any) => {
+      const r = results.find((x) => x.name === event.target.name);
+      if (r) r.skipped = `error: ${event.target.error?.message ?? event.target.error}`;
+    });
+    suite.run({ async: false });
+
+    for (const { result, bench } of prepared) {
+      if (result.skipped || !bench || bench.error) continue;
+      const samples: number[] = [...bench.stats.sample];
+      if (!samples.length) {
+        result.skipped = 'no samples';
+        continue;
+      }
+      result.samples = samples;
+      result.medianSeconds = median(samples);
+      result.bestSeconds = Math.min(...samples);
+      result.medianGflops = flops / result.medianSeconds / 1e9;
+      result.bestGflops = flops / result.bestSeconds / 1e9;
+      result.rme = bench.stats.rme;
+    }
+  } finally {
+    for (const { p } of prepared) p.dispose?.();
+  }
+
+  const oursResult = results.find((r) => r.name === 'ours');
+  const ratios: Record<string, number> = {};
+  for (const r of results) {
+    if (r.name === 'ours' || !oursResult) continue;
+    const q = oursResult.medianGflops / r.medianGflops;
+    if (Number.isFinite(q)) ratios[r.name] = q;
+  }
+  const line = results
+    .map((r) => `${r.name} ${r.skipped ? `skipped (${r.skipped})` : `${fmtG(r.medianGflops)} GFLOP/s`}`)
+    .join(', ');
+  progress(`  ${line}`);
+  return { name, op: c.op, d: c.d, n: c.n, nrhs: c.nrhs, precision: c.precision, flops, contenders: results, ratios };
+}
+
+/** Runs the benchmarks and returns the report (also writes the JSON file when asked). */
+export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
+  const settings = settingsFor(options);
+  const progress = options.progress === null ? () => {} : (options.progress ?? ((l: string) => process.stderr.write(l + '\n')));
+  const filter = typeof options.filter === 'string' ? new RegExp(options.filter, 'i') : options.filter;
+
+  await init();
+  const peers = await loadPeers();
+  const contenders: Contender[] = [ours, plain, ...peers.contenders];
+
+  type Planned = { op: Op; d: number; nrhs: number; precision: Precision };
+  const plan: Planned[] = [];
+  for (const op of settings.ops) {
+    for (const d of settings.sizes) {
+      for (const nrhs of op === 'solve' ? settings.nrhsList : [0]) {
+        for (const precision of settings.precisions) {
+          if (!filter || filter.test(caseName(op, d, nrhs, precision))) plan.push({ op, d, nrhs, precision });
+        }
+      }
+    }
+  }
+
+  const meta: BenchReport['meta'] = {
+    node: process.version,
+    cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
+    cores: os.cpus().length,
+    platform: `${os.platform()} ${os.arch()}`,
+    loadavg: os.loadavg(),
+    date: new Date().toISOString(),
+    features: features(),
+    n: settings.n,
+    options: {
+      quick: !!options.quick,
+      filter: filter?.source,
+      sizes: settings.sizes,
+      maxTime: settings.maxTime,
+      minSamples: settings.minSamples,
+    },
+    peers: peers.status,
+    sink: 0,
+  };
+
+  progress(`warming up ${contenders.map((k) => k.name).join(', ')} ...`);
+  await warmUp(contenders, settings);
+
+  const cases: CaseResult[] = [];
+  const inputs = new Map<string, Inputs>();
+  const maxNrhs = Math.max(...settings.nrhsList);
+  for (let i = 0; i < plan.length; i++) {
+    const { op, d, nrhs, precision } = plan[i];
+    const key = `${d} ${precision}`;
+    let inp = inputs.get(key);
+    if (!inp) {
+      inp = makeInputs(d, settings.n, maxNrhs, precision);
+      inputs.set(key, inp);
+    }
+    const c: CaseInputs = {
+      op, n: settings.n, d, nrhs, precision, G: inp.G, A: inp.A, B: inp.B.subarray(0, nrhs * d),
+    };
+    progress(`[${i + 1}/${plan.length}] ${caseName(op, d, nrhs, precision)}`);
+    cases.push(runCase(c, contenders, settings, progress));
+    await sleep(0); // let the event loop breathe between suites
+  }
+  meta.sink = sink;
+  meta.loadavg = os.loadavg();
+
+  const report: BenchReport = { meta, cases };
+  if (options.json) writeFileSync(options.json, JSON.stringify(report, null, 2) + '\n');
+  return report;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table
+
+function fmtG(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toFixed(3);
+}
+
+function fmtRatio(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '—';
+  return `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}×`;
+}
+
+/** The aligned text table of a report, with its header. */
+export function formatReport(report: BenchReport): string {
+  const m = report.meta;
+  const peerNames = m.peers.filter((p) => p.loaded).map((p) => p.name);
+  const header = [
+    `empirical-fisher bench — GFLOP/s (SYRK n·d·(d+1), Cholesky d³/3, solve 2·d²·nrhs), n = ${m.n}`,
+    `Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.platform}, ${m.date}`,
+    `load average ${m.loadavg.map((x) => x.toFixed(2)).join(' ')}; features ${JSON.stringify(m.features)}`,
+    `benchmark.js: ≥ ${m.options.minSamples} samples, maxTime ${m.options.maxTime} s per contender${m.options.quick ? ' (quick)' : ''}` +
+      `${m.options.filter ? `; filter /${m.options.filter}/i` : ''}`,
+    `peers: ${m.peers.map((p) => (p.loaded ? p.name : `${p.name} (not installed)`)).join(', ') || 'none'}`,
+    `ratios are of medians; "ours ×" = ours / plain and ours / peer (above 1: ours is faster)`,
+    '',
+  ];
+
+  const cols = ['op', 'd', 'nrhs', 'prec', 'ours med', 'ours best', 'plain med', 'ours ×'];
+  for (const p of peerNames) cols.push(`${p} med`, 'ours ×');
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const c of report.cases) {
+    const get = (name: string) => c.contenders.find((r) => r.name === name);
+    const cell = (r: ContenderResult | undefined, v: number) => {
+      if (!r) return '—';
+      if (r.skipped) {
+        if (r.skipped.startsWith('no ') || r.skipped === 'not offered') return 'n/a';
+        notes.push(`${c.name}: ${r.name} skipped: ${r.skipped}`);
+        return `skip[${notes.length}]`;
+      }
+      return fmtG(v);
+    };
+    const o = get('ours');
+    const pl = get('plain');
+    const row = [
+      c.op, String(c.d), c.op === 'solve' ? String(c.nrhs) : '', c.precision,
+      cell(o, o?.medianGflops ?? NaN), o && !o.skipped ? fmtG(o.bestGflops) : '', cell(pl, pl?.medianGflops ?? NaN),
+      fmtRatio(c.ratios.plain),
+    ];
+    for (const p of peerNames) {
+      const r = get(p);
+      row.push(cell(r, r?.medianGflops ?? NaN), r && !r.skipped ? fmtRatio(c.ratios[p]) : '');
+    }
+    rows.push(row);
+  }
+  const numeric = (i: number) => i === 1 || i === 2 || i >= 4;
+  const widths = cols.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmtRow = (r: string[]) =>
+    r.map((s, i) => (numeric(i) ? s.padStart(widths[i]) : s.padEnd(widths[i]))).join('  ').trimEnd();
+  const lines = [...header, fmtRow(cols), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmtRow)];
+  if (notes.length) lines.push('', ...notes.map((s, i) => `[${i + 1}] ${s}`));
+  return lines.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry point (npm run bench → bench/run.mjs; the package CLI can call this too)
+
+/** Parses argv, runs, prints the table; returns the process exit code. */
+export async function main(argv: readonly string[] = process.argv.slice(2), write: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  let options: BenchOptions | 'help';
+  try {
+    options = parseBenchArgs(argv);
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    write(BENCH_HELP);
+    return 0;
+  }
+  const report = await runBench(options);
+  write(formatReport(report));
+  if (options.json) write(`\nresults written to ${options.json}\n`);
+  return 0;
+}

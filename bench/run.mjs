@@ -1,0 +1,30 @@
+// npm run bench -- [options]: bundles bench/main.ts (which imports the library from ../src, so the
+// bench always measures the current source) into build/bench.mjs with esbuild, then runs it with
+// the command-line arguments. Packages (benchmark, ml-matrix) stay external and load from
+// node_modules. The wasm must be built first: node scripts/build-wasm.mjs.
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outfile = join(root, 'build', 'bench.mjs');
+
+try {
+  await build({
+    entryPoints: [join(root, 'bench', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+} catch {
+  // esbuild has already printed the errors
+  process.exit(1);
+}
+
+const { main } = await import(pathToFileURL(outfile).href);
+process.exitCode = await main(process.argv.slice(2));

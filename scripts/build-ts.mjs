@@ -1,0 +1,28 @@
+// Bundles src/ into dist/index.js (ESM) and dist/index.cjs (CommonJS), each self-contained (the wasm
+// bytes are inside; no imports at all), and emits the type declarations with tsc.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+const common = {
+  entryPoints: [join(root, 'src/index.ts')],
+  bundle: true,
+  platform: 'neutral',
+  target: 'es2022',
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+await build({ ...common, format: 'esm', outfile: join(root, 'dist/index.js') });
+await build({ ...common, format: 'cjs', outfile: join(root, 'dist/index.cjs') });
+const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--emitDeclarationOnly', '--outDir', 'dist'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+console.log('build-ts: dist/index.js, dist/index.cjs, dist/*.d.ts');

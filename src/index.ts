@@ -1,0 +1,17 @@
+/**
+ * empirical-fisher: the empirical Fisher preconditioner (F + λI)⁻¹ ḡ in WebAssembly SIMD.
+ *
+ * @example
+ * import { init, EmpiricalFisher } from 'empirical-fisher';
+ * await init();
+ * const F = new EmpiricalFisher(512, { damping: 1e-3, decay: 0.95 });
+ * F.update(grads, 128);             // 128 per-example gradients of length 512, row-major
+ * const step = F.precondition(g);   // (F + λI)⁻¹ g
+ */
+export { init, initSync, features, memoryInfo } from './engine.js';
+export type { Features, MemoryInfo, Precision, FloatArray } from './engine.js';
+export { linalg, CholeskyFactor } from './linalg.js';
+export type { SyrkOptions, CholeskyOptions, SolveOptions, SolveSPDOptions } from './linalg.js';
+export { NotPositiveDefiniteError } from './errors.js';
+export { EmpiricalFisher } from './fisher.js';
+export type { EmpiricalFisherOptions, Representation } from './fisher.js';

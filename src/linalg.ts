@@ -1,0 +1,356 @@
+/**
+ * Stateless linear algebra on typed arrays: SYRK, Cholesky, Cholesky solves.
+ *
+ * Matrices are row-major. The precision of a call follows its first matrix argument: a
+ * Float32Array runs the f32 kernels and returns a Float32Array, a Float64Array the f64 ones. Other
+ * float inputs are converted to that precision; `out` must already have it.
+ */
+import { getEngine, type Engine, type FloatArray, type Precision } from './engine.js';
+import { NotPositiveDefiniteError } from './errors.js';
+import * as check from './validate.js';
+
+export type { FloatArray, Precision };
+
+export const BYTES: Record<Precision, number> = { f32: 4, f64: 8 };
+
+export function allocArray(precision: Precision, len: number): FloatArray {
+  return precision === 'f32' ? new Float32Array(len) : new Float64Array(len);
+}
+
+/** Frees every pointer in `ptrs` (0 is ignored). */
+function freeAll(e: Engine, ptrs: number[]): void {
+  for (const p of ptrs) e.free(p);
+}
+
+export interface SyrkOptions<T extends FloatArray = FloatArray> {
+  /** scale of GᵀG (default 1) */
+  alpha?: number;
+  /** scale of the previous `out` (default 0: `out` is not read) */
+  beta?: number;
+  /** d × d result, same type as G; with beta ≠ 0 it is also read */
+  out?: T;
+}
+
+/**
+ * `out = β·out + α·GᵀG`, the full symmetric d × d matrix (both triangles written).
+ *
+ * @param G [in] n × d row-major: n rows of length d (e.g. per-example gradients)
+ * @param n number of rows of G (0 allowed: the result is β·out)
+ * @param d number of columns of G
+ * @throws TypeError if G or out is not a float typed array; RangeError on bad sizes, lengths,
+ *   non-finite values, or non-finite alpha/beta
+ * @example
+ * linalg.syrk(new Float64Array([1, 2, 3, 4]), 2, 2) // Float64Array [10, 14, 14, 20]
+ */
+function syrk<T extends FloatArray>(G: T, n: number, d: number, opts?: SyrkOptions<T>): T {
+  const precision = check.precisionOf('G', G);
+  check.size('n', n);
+  check.size('d', d);
+  const o = check.options('options', opts, ['alpha', 'beta', 'out']);
+  const alpha = o.alpha === undefined ? 1 : check.finite('alpha', o.alpha);
+  const beta = o.beta === undefined ? 0 : check.finite('beta', o.beta);
+  check.length('G', G, n * d, 'n·d');
+  const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, d * d, 'd·d');
+  const e = getEngine();
+  const b = BYTES[precision];
+  const useBeta = beta !== 0 && out !== undefined;
+  let gp = 0;
+  let cp = 0;
+  try {
+    gp = e.alloc(n * d * b);
+    cp = e.alloc(d * d * b);
+    e.put(precision, gp, G);
+    check.finiteInWasm(e, precision, 'G', G, gp, n * d);
+    if (useBeta) {
+      e.put(precision, cp, out);
+      check.finiteInWasm(e, precision, 'out', out, cp, d * d);
+    }
+    if (d > 0) {
+      e.k('syrk', precision)(n, d, alpha, gp, d, useBeta ? beta : 0, cp, d, e.work);
+      e.k('symmetrize', precision)(d, cp, d);
+    }
+    const result = out ?? (allocArray(precision, d * d) as T);
+    result.set(e.view(precision, cp, d * d));
+    return result;
+  } finally {
+    freeAll(e, [gp, cp]);
+  }
+}
+
+export interface CholeskyOptions<T extends FloatArray = FloatArray> {
+  /** added to the diagonal before factoring: L·Lᵀ = A + shift·I (default 0) */
+  shift?: number;
+  /** d × d result, same type as A; may be A itself */
+  out?: T;
+}
+
+/**
+ * Copies A (converted to `precision`) into a new d × d block of wasm memory, checks its lower
+ * triangle, adds `shift` to the diagonal and factors it. Returns the block (caller frees it).
+ * Throws NotPositiveDefiniteError (after freeing) on failure.
+ */
+export function factorInWasm(e: Engine, precision: Precision, A: FloatArray, d: number, shift: number): number {
+  const b = BYTES[precision];
+  const ap = e.alloc(d * d * b);
+  try {
+    e.put(precision, ap, A);
+    check.finiteLowerInWasm(e, precision, 'A', A, ap, d);
+    if (d > 0) {
+      if (shift !== 0) e.k('add_diag', precision)(d, shift, ap, d);
+      const info = e.k('potrf', precision)(d, ap, d, e.work);
+      if (info !== 0) throw new NotPositiveDefiniteError(info);
+      e.k('zero_upper', precision)(d, ap, d);
+    }
+    return ap;
+  } catch (err) {
+    e.free(ap);
+    throw err;
+  }
+}
+
+/**
+ * Cholesky factorisation `L·Lᵀ = A + shift·I` of a symmetric positive definite matrix.
+ * Reads only the lower triangle of A (the upper may hold anything). Never retries: a matrix that
+ * is not positive definite throws.
+ *
+ * @param A [in] d × d row-major, lower triangle read
+ * @returns L, lower triangular, strict upper triangle exactly 0 (in `out` if given; `out` may be A)
+ * @throws NotPositiveDefiniteError with `.pivot` (1-based) when A + shift·I is not positive definite
+ * @example
+ * linalg.cholesky(new Float64Array([4, 0, 2, 5]), 2) // Float64Array [2, 0, 1, 2]
+ */
+function cholesky<T extends FloatArray>(A: T, d: number, opts?: CholeskyOptions<T>): T {
+  const precision = check.precisionOf('A', A);
+  check.size('d', d);
+  const o = check.options('options', opts, ['shift', 'out']);
+  const shift = o.shift === undefined ? 0 : check.finite('shift', o.shift);
+  check.length('A', A, d * d, 'd·d');
+  const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, d * d, 'd·d');
+  const e = getEngine();
+  const lp = factorInWasm(e, precision, A, d, shift);
+  try {
+    const result = out ?? (allocArray(precision, d * d) as T);
+    result.set(e.view(precision, lp, d * d));
+    return result;
+  } finally {
+    e.free(lp);
+  }
+}
+
+export interface SolveOptions<T extends FloatArray = FloatArray> {
+  /** number of right-hand sides in B (default B.length / d) */
+  nrhs?: number;
+  /** result, same layout as B and the type of the matrix; may be B itself */
+  out?: T;
+}
+
+function rhsCount(B: FloatArray, d: number, nrhs: unknown): number {
+  if (nrhs !== undefined) {
+    const k = check.size('nrhs', nrhs);
+    check.length('B', B, k * d, 'nrhs·d');
+    return k;
+  }
+  if (d === 0) {
+    if (B.length !== 0) throw new RangeError(`B has length ${B.length}, expected 0 when d = 0`);
+    return 0;
+  }
+  if (B.length % d !== 0 || B.length === 0) {
+    throw new RangeError(`B has length ${B.length}, which is not a positive multiple of d = ${d} (B holds nrhs vectors of length d)`);
+  }
+  return B.length / d;
+}
+
+/**
+ * Solves with a factor already in wasm memory at `lp`: copies B in, runs potrs, copies X out.
+ */
+export function solveInWasm<T extends FloatArray>(
+  e: Engine,
+  precision: Precision,
+  lp: number,
+  d: number,
+  B: FloatArray,
+  nrhs: number,
+  out: T | undefined,
+): T {
+  const b = BYTES[precision];
+  const len = nrhs * d;
+  const bp = e.alloc(len * b);
+  try {
+    e.put(precision, bp, B);
+    check.finiteInWasm(e, precision, 'B', B, bp, len);
+    if (len > 0) e.k('potrs', precision)(d, nrhs, lp, d, bp, d, e.work);
+    const result = out ?? (allocArray(precision, len) as T);
+    result.set(e.view(precision, bp, len));
+    return result;
+  } finally {
+    e.free(bp);
+  }
+}
+
+/**
+ * Solves `L·Lᵀ X = B` with a Cholesky factor L (only its lower triangle is read).
+ *
+ * @param L [in] d × d lower triangular factor, positive diagonal
+ * @param B [in] nrhs right-hand sides of length d, one after another: B[k·d + i]
+ * @returns X, same layout as B, precision of L (in `out` if given; `out` may be B)
+ * @throws RangeError if a diagonal entry of L is not positive (not a Cholesky factor)
+ * @example
+ * const L = linalg.cholesky(new Float64Array([4, 2, 2, 5]), 2);
+ * linalg.choleskySolve(L, 2, new Float64Array([6, 7])) // Float64Array [1, 1]
+ */
+function choleskySolve<T extends FloatArray>(L: T, d: number, B: FloatArray, opts?: SolveOptions<T>): T {
+  const precision = check.precisionOf('L', L);
+  check.size('d', d);
+  check.floatArray('B', B);
+  const o = check.options('options', opts, ['nrhs', 'out']);
+  check.length('L', L, d * d, 'd·d');
+  const nrhs = rhsCount(B, d, o.nrhs);
+  const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, nrhs * d, 'nrhs·d');
+  const e = getEngine();
+  const b = BYTES[precision];
+  const lp = e.alloc(d * d * b);
+  try {
+    e.put(precision, lp, L);
+    check.finiteLowerInWasm(e, precision, 'L', L, lp, d);
+    const lv = e.view(precision, lp, d * d);
+    for (let i = 0; i < d; i++) {
+      if (!(lv[i * d + i] > 0)) {
+        throw new RangeError(`L[${i * d + i}] (diagonal entry ${i}) is ${lv[i * d + i]}: a Cholesky factor has a positive diagonal`);
+      }
+    }
+    return solveInWasm(e, precision, lp, d, B, nrhs, out);
+  } finally {
+    e.free(lp);
+  }
+}
+
+export interface SolveSPDOptions<T extends FloatArray = FloatArray> extends SolveOptions<T> {
+  /** added to the diagonal of A before solving (default 0) */
+  shift?: number;
+}
+
+/**
+ * Solves `(A + shift·I) X = B` for a symmetric positive definite A by Cholesky (only A's lower
+ * triangle is read).
+ *
+ * @throws NotPositiveDefiniteError when A + shift·I is not positive definite
+ * @example
+ * linalg.solveSPD(new Float64Array([4, 2, 2, 5]), 2, new Float64Array([6, 7])) // Float64Array [1, 1]
+ */
+function solveSPD<T extends FloatArray>(A: T, d: number, B: FloatArray, opts?: SolveSPDOptions<T>): T {
+  const precision = check.precisionOf('A', A);
+  check.size('d', d);
+  check.floatArray('B', B);
+  const o = check.options('options', opts, ['shift', 'nrhs', 'out']);
+  const shift = o.shift === undefined ? 0 : check.finite('shift', o.shift);
+  check.length('A', A, d * d, 'd·d');
+  const nrhs = rhsCount(B, d, o.nrhs);
+  const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, nrhs * d, 'nrhs·d');
+  const e = getEngine();
+  // check B before the O(d³) factorisation, so a bad B fails fast
+  checkFiniteJS('B', B);
+  const lp = factorInWasm(e, precision, A, d, shift);
+  try {
+    return solveInWasm(e, precision, lp, d, B, nrhs, out);
+  } finally {
+    e.free(lp);
+  }
+}
+
+function checkFiniteJS(name: string, x: ArrayLike<number>): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v - v !== 0) throw new RangeError(`${name}[${i}] is ${v}: values must be finite`);
+  }
+}
+
+// A factor that is never disposed is freed when it is garbage-collected.
+const factorRegistry =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<{ e: Engine; ptr: number }>(({ e, ptr }) => e.free(ptr))
+    : undefined;
+
+/**
+ * A Cholesky factor kept in wasm memory: each `solve` copies only B and X.
+ * Create with `linalg.choleskyFactor`; `dispose()` (or `[Symbol.dispose]()`, or `using`) frees it.
+ */
+export class CholeskyFactor<T extends FloatArray = FloatArray> {
+  readonly d: number;
+  readonly precision: Precision;
+  private ptr: number;
+  private readonly e: Engine;
+  private readonly token = {};
+
+  /** @internal use linalg.choleskyFactor */
+  constructor(e: Engine, precision: Precision, ptr: number, d: number) {
+    this.e = e;
+    this.precision = precision;
+    this.ptr = ptr;
+    this.d = d;
+    factorRegistry?.register(this, { e, ptr }, this.token);
+  }
+
+  get disposed(): boolean {
+    return this.ptr === 0;
+  }
+
+  /**
+   * Solves `L·Lᵀ X = B`.
+   * @param B [in] nrhs vectors of length d, one after another (either float type; converted)
+   * @returns X in the factor's precision (in `out` if given; `out` may be B)
+   */
+  solve(B: FloatArray, opts?: SolveOptions<T>): T {
+    this.live();
+    check.floatArray('B', B);
+    const o = check.options('options', opts, ['nrhs', 'out']);
+    const nrhs = rhsCount(B, this.d, o.nrhs);
+    const out = o.out === undefined ? undefined : check.output<T>(o.out, this.precision, nrhs * this.d, 'nrhs·d');
+    return solveInWasm(this.e, this.precision, this.ptr, this.d, B, nrhs, out);
+  }
+
+  /** The factor L (d × d, strict upper triangle 0). */
+  lower(out?: T): T {
+    this.live();
+    const len = this.d * this.d;
+    const result = out === undefined ? (allocArray(this.precision, len) as T) : check.output<T>(out, this.precision, len, 'd·d');
+    result.set(this.e.view(this.precision, this.ptr, len));
+    return result;
+  }
+
+  /** Frees the factor's wasm memory. A second call does nothing. */
+  dispose(): void {
+    if (this.ptr === 0) return;
+    factorRegistry?.unregister(this.token);
+    this.e.free(this.ptr);
+    this.ptr = 0;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  private live(): void {
+    if (this.ptr === 0) throw check.disposedError('CholeskyFactor');
+  }
+}
+
+/**
+ * Factors `A + shift·I = L·Lᵀ` once and keeps L in wasm memory for repeated solves.
+ * @throws NotPositiveDefiniteError when A + shift·I is not positive definite
+ * @example
+ * const chol = linalg.choleskyFactor(A, d, { shift: 1e-3 });
+ * const x = chol.solve(b); chol.dispose();
+ */
+function choleskyFactor<T extends FloatArray>(A: T, d: number, opts?: { shift?: number }): CholeskyFactor<T> {
+  const precision = check.precisionOf('A', A);
+  check.size('d', d);
+  const o = check.options('options', opts, ['shift']);
+  const shift = o.shift === undefined ? 0 : check.finite('shift', o.shift);
+  check.length('A', A, d * d, 'd·d');
+  const e = getEngine();
+  const lp = factorInWasm(e, precision, A, d, shift);
+  return new CholeskyFactor<T>(e, precision, lp, d);
+}
+
+/** Stateless operations on typed arrays (row-major; precision follows the first matrix). */
+export const linalg = { syrk, cholesky, choleskySolve, solveSPD, choleskyFactor };

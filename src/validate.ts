@@ -1,0 +1,131 @@
+/**
+ * Input validation. Every public entry point checks its arguments here, before any work and before
+ * any state changes; the kernels trust what they are given.
+ */
+import type { Engine, FloatArray, Precision } from './engine.js';
+
+/** The precision of a float typed array, or a TypeError naming the argument. */
+export function precisionOf(name: string, x: unknown): Precision {
+  if (x instanceof Float32Array) return 'f32';
+  if (x instanceof Float64Array) return 'f64';
+  throw new TypeError(`${name} must be a Float32Array or Float64Array, got ${describe(x)}`);
+}
+
+/** A float typed array of either precision (converted by the caller), or a TypeError. */
+export function floatArray(name: string, x: unknown): FloatArray {
+  precisionOf(name, x);
+  return x as FloatArray;
+}
+
+export function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (x === undefined) return 'undefined';
+  if (Array.isArray(x)) return `an Array of length ${x.length}`;
+  if (typeof x === 'object') {
+    const name = (x as object).constructor?.name;
+    return name ? `a ${name}` : 'an object';
+  }
+  return `${typeof x} ${String(x)}`;
+}
+
+/** A non-negative (or ≥ min) safe integer, or a RangeError naming the argument. */
+export function size(name: string, v: unknown, min = 0): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new RangeError(
+      `${name} must be an integer ≥ ${min}, got ${typeof v === 'number' ? String(v) : describe(v)}`,
+    );
+  }
+  return v;
+}
+
+/** A finite number, or a RangeError naming the argument. */
+export function finite(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new RangeError(`${name} must be a finite number, got ${typeof v === 'number' ? String(v) : describe(v)}`);
+  }
+  return v;
+}
+
+/** Checks `x.length === expected`; `formula` says how the expectation was computed ("n·d"). */
+export function length(name: string, x: ArrayLike<number>, expected: number, formula: string): void {
+  if (x.length !== expected) {
+    throw new RangeError(`${name} has length ${x.length}, expected ${formula} = ${expected}`);
+  }
+}
+
+/** `out` must have the result's type and length. */
+export function output<T extends FloatArray>(out: unknown, precision: Precision, len: number, formula: string): T {
+  const p = precisionOf('out', out);
+  if (p !== precision) {
+    throw new TypeError(
+      `out must be a ${precision === 'f32' ? 'Float32Array' : 'Float64Array'} (the result's precision), got a ${
+        p === 'f32' ? 'Float32Array' : 'Float64Array'
+      }`,
+    );
+  }
+  length('out', out as FloatArray, len, formula);
+  return out as T;
+}
+
+/** Rejects option names that are not in `known` (a typo would otherwise be silently ignored). */
+export function options(name: string, opts: unknown, known: readonly string[]): Record<string, unknown> {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new TypeError(`${name} must be an object, got ${describe(opts)}`);
+  }
+  for (const key of Object.keys(opts)) {
+    if (!known.includes(key)) {
+      throw new RangeError(`unknown option ${name}.${key}; the options are ${known.join(', ')}`);
+    }
+  }
+  return opts as Record<string, unknown>;
+}
+
+/**
+ * Checks that `len` elements at `ptr` (already copied into wasm memory from `src`) are finite.
+ * The copy, not the source, is checked: a float64 value too large for f32 becomes ±∞ there.
+ * `offset` is the index in `src` of the first element checked, for the message.
+ */
+export function finiteInWasm(
+  e: Engine,
+  precision: Precision,
+  name: string,
+  src: ArrayLike<number>,
+  ptr: number,
+  len: number,
+  offset = 0,
+): void {
+  if (len === 0) return;
+  const bad = e.k('first_nonfinite', precision)(len, ptr);
+  if (bad >= 0) throw nonFinite(name, src, offset + bad, precision);
+}
+
+/** Like finiteInWasm, for the lower triangle (with the diagonal) of a d × d row-major matrix. */
+export function finiteLowerInWasm(
+  e: Engine,
+  precision: Precision,
+  name: string,
+  src: ArrayLike<number>,
+  ptr: number,
+  d: number,
+): void {
+  const f = e.k('first_nonfinite', precision);
+  const bytes = precision === 'f32' ? 4 : 8;
+  for (let i = 0; i < d; i++) {
+    const bad = f(i + 1, ptr + i * d * bytes);
+    if (bad >= 0) throw nonFinite(name, src, i * d + bad, precision);
+  }
+}
+
+function nonFinite(name: string, src: ArrayLike<number>, index: number, precision: Precision): RangeError {
+  const v = src[index];
+  if (Number.isFinite(v)) {
+    return new RangeError(`${name}[${index}] = ${v} is out of the range of ${precision} (it would become ±Infinity)`);
+  }
+  return new RangeError(`${name}[${index}] is ${v}: values must be finite`);
+}
+
+/** A named error for use after dispose(). */
+export function disposedError(what: string): Error {
+  return new Error(`this ${what} has been disposed; create a new one`);
+}
