@@ -1,14 +1,25 @@
 /**
  * The empirical Fisher F = (1/n) GᵀG of per-example gradients, its running average, and the
- * damped solve (F + λI)⁻¹ g.
+ * damped solve (F + λI)⁻¹ g, in four representations.
  */
 import { getEngine, type Engine, type FloatArray, type Precision } from './engine.js';
 import { NotPositiveDefiniteError } from './errors.js';
 import { allocArray, BYTES } from './linalg.js';
+import { formatBytes } from './memory.js';
+import {
+  BlockDiagStore,
+  DenseStore,
+  DiagStore,
+  LowRankStore,
+  type FisherStore,
+  type Holder,
+  type StoreKind,
+  type StoreState,
+} from './stores.js';
 import * as check from './validate.js';
 
-export type Representation = 'auto' | 'dense';
-const REPRESENTATIONS: readonly string[] = ['auto', 'dense'];
+export type Representation = 'auto' | StoreKind;
+const REPRESENTATIONS: readonly string[] = ['auto', 'dense', 'lowrank', 'blockdiag', 'diag'];
 
 export interface EmpiricalFisherOptions {
   /** 'f32' (default) or 'f64': the precision of storage and arithmetic */
@@ -19,100 +30,172 @@ export interface EmpiricalFisherOptions {
   decay?: number;
   /** divide the running average by 1 − β^t (default true) */
   biasCorrection?: boolean;
-  /** how F is stored (default 'auto') */
+  /**
+   * how F is stored (default 'auto': dense while its storage, F and its factor, fits `maxBytes`,
+   * otherwise lowrank)
+   */
   representation?: Representation;
+  /** block sizes for 'blockdiag' (one per layer), summing to d */
+  blocks?: readonly number[];
+  /**
+   * rows kept by 'lowrank'. Default: all rows of the latest minibatch when decay = 0; otherwise
+   * max(256, n) rows, the newest first
+   */
+  rank?: number;
+  /** memory budget of 'auto' and the limit for 'dense' (default 256 MiB) */
+  maxBytes?: number;
 }
 
-const OPTION_NAMES = ['precision', 'damping', 'decay', 'biasCorrection', 'representation'] as const;
+const OPTION_NAMES = [
+  'precision',
+  'damping',
+  'decay',
+  'biasCorrection',
+  'representation',
+  'blocks',
+  'rank',
+  'maxBytes',
+] as const;
+
+/** Default memory budget of the dense representation. */
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+/** Rows kept by a low-rank running average when `rank` is not given. */
+export const DEFAULT_RANK = 256;
 
 /** Relative jitter of the first retry, per precision (× 10 per further try). */
 const JITTER: Record<Precision, number> = { f32: 1e-6, f64: 1e-8 };
 const JITTER_TRIES = 3;
 
+/** The saved state of an EmpiricalFisher: plain numbers and typed arrays (structuredClone-safe). */
+export interface EmpiricalFisherState {
+  format: 'empirical-fisher/EmpiricalFisher';
+  version: 1;
+  d: number;
+  precision: Precision;
+  representation: StoreKind;
+  damping: number;
+  decay: number;
+  biasCorrection: boolean;
+  blocks: number[] | undefined;
+  rank: number | undefined;
+  maxBytes: number;
+  steps: number;
+  examples: number;
+  betaPow: number;
+  store: StoreState;
+}
+
 const registry =
   typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<{ e: Engine; ptrs: number[] }>(({ e, ptrs }) => {
-        for (const p of ptrs) e.free(p);
+    ? new FinalizationRegistry<Holder>((h) => {
+        for (const p of h.ptrs) h.e.free(p);
+        h.ptrs = [];
       })
     : undefined;
 
-/**
- * Dense storage: the running sum S (lower triangle, d × d) and its Cholesky factor (d × d).
- * F = c·S with c the bias correction; the factor is of c·S + (λ + jitter)·I.
- */
-class DenseStore {
-  readonly s: number;
-  readonly l: number;
-  constructor(
-    private readonly e: Engine,
-    private readonly precision: Precision,
-    private readonly d: number,
-  ) {
-    const bytes = d * d * BYTES[precision];
-    this.s = e.alloc(bytes);
-    try {
-      this.l = e.alloc(bytes);
-    } catch (err) {
-      e.free(this.s);
-      throw err;
+interface Resolved {
+  precision: Precision;
+  damping: number;
+  decay: number;
+  biasCorrection: boolean;
+  representation: StoreKind;
+  blocks: number[] | undefined;
+  rank: number | undefined;
+  maxBytes: number;
+}
+
+function resolveOptions(d: number, options: unknown): Resolved {
+  const o = check.options('options', options, OPTION_NAMES);
+  const precision = o.precision ?? 'f32';
+  if (precision !== 'f32' && precision !== 'f64') {
+    throw new RangeError(`options.precision must be 'f32' or 'f64', got ${String(precision)}`);
+  }
+  const damping = o.damping === undefined ? 1e-3 : check.finite('options.damping', o.damping);
+  if (damping < 0) throw new RangeError(`options.damping must be ≥ 0, got ${damping}`);
+  const decay = o.decay === undefined ? 0 : check.finite('options.decay', o.decay);
+  if (!(decay >= 0 && decay < 1)) throw new RangeError(`options.decay must be in [0, 1), got ${decay}`);
+  const biasCorrection = o.biasCorrection ?? true;
+  if (typeof biasCorrection !== 'boolean') {
+    throw new TypeError(`options.biasCorrection must be a boolean, got ${check.describe(biasCorrection)}`);
+  }
+  const rep = o.representation ?? 'auto';
+  if (typeof rep !== 'string' || !REPRESENTATIONS.includes(rep)) {
+    throw new RangeError(`options.representation must be one of ${REPRESENTATIONS.join(', ')}, got ${String(rep)}`);
+  }
+  const maxBytes = o.maxBytes === undefined ? DEFAULT_MAX_BYTES : check.size('options.maxBytes', o.maxBytes, 1);
+  const rank = o.rank === undefined ? undefined : check.size('options.rank', o.rank, 1);
+  let blocks: number[] | undefined;
+  if (o.blocks !== undefined) {
+    if (!Array.isArray(o.blocks) && !ArrayBuffer.isView(o.blocks)) {
+      throw new TypeError(`options.blocks must be an array of block sizes, got ${check.describe(o.blocks)}`);
     }
-    e.zero(this.s, bytes);
+    blocks = Array.from(o.blocks as ArrayLike<number>);
+    let sum = 0;
+    blocks.forEach((b, i) => {
+      check.size(`options.blocks[${i}]`, b, 1);
+      sum += b;
+    });
+    if (sum !== d) throw new RangeError(`options.blocks sum to ${sum}, expected d = ${d}`);
+    if (rep !== 'blockdiag') throw new RangeError(`options.blocks is only for representation 'blockdiag'`);
   }
-
-  get ptrs(): number[] {
-    return [this.s, this.l];
+  if (rank !== undefined && rep !== 'lowrank' && rep !== 'auto') {
+    throw new RangeError(`options.rank is only for representation 'lowrank' (or 'auto')`);
   }
-
-  /** S ← keep·S + weight·GᵀG, with G (n × d) at gp; keep = 0 overwrites S. */
-  accumulate(gp: number, n: number, keep: number, weight: number): void {
-    this.e.k('syrk', this.precision)(n, this.d, weight, gp, this.d, keep, this.s, this.d, this.e.work);
+  let representation: StoreKind;
+  const denseBytes = DenseStore.bytes(d, precision);
+  if (rep === 'auto') {
+    representation = denseBytes <= maxBytes ? 'dense' : 'lowrank';
+  } else if (rep === 'dense') {
+    if (denseBytes > maxBytes) {
+      throw new RangeError(
+        `a dense Fisher of d = ${d} in ${precision} needs ${formatBytes(denseBytes)} (F and its factor, ` +
+          `2·d² values), over the budget options.maxBytes = ${formatBytes(maxBytes)}: use ` +
+          `representation 'lowrank' (memory rank·d) or 'blockdiag' (one block per layer), or raise maxBytes`,
+      );
+    }
+    representation = 'dense';
+  } else if (rep === 'blockdiag') {
+    if (!blocks) throw new RangeError(`representation 'blockdiag' needs options.blocks (block sizes summing to d)`);
+    const bytes = BlockDiagStore.bytes(blocks, precision);
+    if (bytes > maxBytes) {
+      throw new RangeError(
+        `the blocks need ${formatBytes(bytes)}, over the budget options.maxBytes = ${formatBytes(maxBytes)}`,
+      );
+    }
+    representation = 'blockdiag';
+  } else {
+    representation = rep as StoreKind;
   }
-
-  /** Factors c·S + shift·I into the factor block; returns LAPACK info. */
-  factor(c: number, shift: number): number {
-    const { e, precision, d } = this;
-    e.copy(this.l, this.s, d * d * BYTES[precision]);
-    if (c !== 1) e.k('scal', precision)(d * d, c, this.l);
-    e.k('add_diag', precision)(d, shift, this.l, d);
-    return e.k('potrf', precision)(d, this.l, d, e.work);
+  if (representation === 'lowrank' && rank !== undefined) {
+    const bytes = LowRankStore.bytes(d, rank, precision);
+    if (bytes > maxBytes && rep === 'lowrank' && o.maxBytes !== undefined) {
+      throw new RangeError(`rank ${rank} needs ${formatBytes(bytes)}, over options.maxBytes = ${formatBytes(maxBytes)}`);
+    }
   }
+  return { precision, damping, decay, biasCorrection, representation, blocks, rank, maxBytes };
+}
 
-  /** x ← factor⁻¹ x (both triangles), for a vector at xp. */
-  solve(xp: number): void {
-    this.e.k('potrs', this.precision)(this.d, 1, this.l, this.d, xp, this.d, this.e.work);
-  }
-
-  /** trace(S) / d, in float64. */
-  meanDiagonal(): number {
-    const v = this.e.view(this.precision, this.s, this.d * this.d);
-    let t = 0;
-    for (let i = 0; i < this.d; i++) t += v[i * this.d + i];
-    return t / this.d;
-  }
-
-  /** c · vᵀ S v for a vector at vp (yp: scratch of length d). */
-  quadratic(vp: number, yp: number, c: number): number {
-    const { e, precision, d } = this;
-    e.k('symv', precision)(d, c, this.s, d, vp, 0, yp);
-    return e.k('dot', precision)(d, vp, yp);
-  }
-
-  /** out (d × d, full symmetric, at op) ← c·S */
-  toDense(op: number, c: number): void {
-    const { e, precision, d } = this;
-    e.copy(op, this.s, d * d * BYTES[precision]);
-    if (c !== 1) e.k('scal', precision)(d * d, c, op);
-    e.k('symmetrize', precision)(d, op, d);
-  }
-
-  reset(): void {
-    this.e.zero(this.s, this.d * this.d * BYTES[this.precision]);
+function makeStore(e: Engine, d: number, r: Resolved): FisherStore {
+  switch (r.representation) {
+    case 'dense':
+      return new DenseStore(e, r.precision, d);
+    case 'blockdiag':
+      return new BlockDiagStore(e, r.precision, d, r.blocks!);
+    case 'diag':
+      return new DiagStore(e, r.precision, d);
+    case 'lowrank':
+      return new LowRankStore(e, r.precision, d, r.rank, DEFAULT_RANK);
   }
 }
 
 /**
  * The empirical Fisher of per-example gradients, `F = (1/n) Σ g_i g_iᵀ`, optionally as a running
  * average across steps, with damped solves `(F + λI)⁻¹ g`.
+ *
+ * Representations: 'dense' (d² storage, Cholesky d³/3 per refresh, 2d² per solve); 'lowrank' (the
+ * newest rows of gradients, r·d storage, Woodbury solve in r²·d + r³/3); 'blockdiag' (one dense
+ * block per layer); 'diag' (F_jj only). 'auto' picks dense while F and its factor fit `maxBytes`
+ * (256 MiB: d ≤ 5792 in f32, 4096 in f64), otherwise lowrank.
  *
  * @example
  * await init();
@@ -124,10 +207,16 @@ export class EmpiricalFisher {
   /** number of parameters: F is d × d */
   readonly d: number;
   readonly precision: Precision;
-  readonly representation: Exclude<Representation, 'auto'>;
+  /** the representation in use ('auto' resolved) */
+  readonly representation: StoreKind;
   readonly decay: number;
   readonly biasCorrection: boolean;
+  /** block sizes of 'blockdiag' */
+  readonly blocks: readonly number[] | undefined;
+  /** the memory budget */
+  readonly maxBytes: number;
 
+  private readonly rankOption: number | undefined;
   private _damping: number;
   private _steps = 0;
   private _examples = 0;
@@ -135,44 +224,36 @@ export class EmpiricalFisher {
   private betaPow = 1;
   private _effectiveDamping: number;
   private _factorizations = 0;
-  /** the factor block holds a valid factor of F + factorShift·I for the current F */
+  /** the store's factor is valid for the current F and `factorDampingUsed` */
   private factorValid = false;
   private factorDampingUsed = Number.NaN;
-  private store: DenseStore | undefined;
+  /** the store holds a usable factor, possibly of an older F (dense, blockdiag, diag keep it apart from S) */
+  private hasFactor = false;
+  private store: FisherStore | undefined;
   private readonly e: Engine;
   private readonly token = {};
 
   /**
    * @param d number of parameters (≥ 1)
-   * @throws RangeError on a bad d or option (naming it); TypeError if options is not an object
+   * @throws RangeError on a bad d or option (naming it), or when 'dense' would exceed maxBytes (before
+   *   anything is allocated); TypeError if options is not an object
    */
   constructor(d: number, options?: EmpiricalFisherOptions) {
     check.size('d', d, 1);
-    const o = check.options('options', options, OPTION_NAMES);
-    const precision = o.precision ?? 'f32';
-    if (precision !== 'f32' && precision !== 'f64') {
-      throw new RangeError(`options.precision must be 'f32' or 'f64', got ${String(precision)}`);
-    }
-    const damping = o.damping === undefined ? 1e-3 : check.finite('options.damping', o.damping);
-    if (damping < 0) throw new RangeError(`options.damping must be ≥ 0, got ${damping}`);
-    const decay = o.decay === undefined ? 0 : check.finite('options.decay', o.decay);
-    if (!(decay >= 0 && decay < 1)) throw new RangeError(`options.decay must be in [0, 1), got ${decay}`);
-    const bias = o.biasCorrection ?? true;
-    if (typeof bias !== 'boolean') throw new TypeError(`options.biasCorrection must be a boolean, got ${check.describe(bias)}`);
-    const rep = o.representation ?? 'auto';
-    if (typeof rep !== 'string' || !REPRESENTATIONS.includes(rep)) {
-      throw new RangeError(`options.representation must be one of ${REPRESENTATIONS.join(', ')}, got ${String(rep)}`);
-    }
+    const r = resolveOptions(d, options);
     this.e = getEngine();
     this.d = d;
-    this.precision = precision;
-    this.decay = decay;
-    this.biasCorrection = bias;
-    this._damping = damping;
-    this._effectiveDamping = damping;
-    this.representation = 'dense';
-    this.store = new DenseStore(this.e, precision, d);
-    registry?.register(this, { e: this.e, ptrs: this.store.ptrs }, this.token);
+    this.precision = r.precision;
+    this.decay = r.decay;
+    this.biasCorrection = r.biasCorrection;
+    this.representation = r.representation;
+    this.blocks = r.blocks ? Object.freeze([...r.blocks]) : undefined;
+    this.maxBytes = r.maxBytes;
+    this.rankOption = r.rank;
+    this._damping = r.damping;
+    this._effectiveDamping = r.damping;
+    this.store = makeStore(this.e, d, r);
+    registry?.register(this, this.store.holder, this.token);
   }
 
   /** Tikhonov damping λ ≥ 0; changing it refactors at the next `precondition`. */
@@ -198,9 +279,14 @@ export class EmpiricalFisher {
   get effectiveDamping(): number {
     return this._effectiveDamping;
   }
-  /** how many Cholesky factorisations have run (retries included) */
+  /** how many factorisations have run (retries included) */
   get factorizations(): number {
     return this._factorizations;
+  }
+  /** rows held by 'lowrank' (r of the Woodbury solve); d otherwise */
+  get rank(): number {
+    const s = this.live();
+    return s instanceof LowRankStore ? s.rank : this.d;
   }
   get disposed(): boolean {
     return this.store === undefined;
@@ -215,7 +301,7 @@ export class EmpiricalFisher {
    * @throws RangeError on a length mismatch or a non-finite entry; nothing changes then
    */
   update(G: FloatArray, n: number): this {
-    const store = this.live();
+    this.live();
     check.floatArray('G', G);
     check.size('n', n, 1);
     check.length('G', G, n * this.d, 'n·d');
@@ -224,19 +310,28 @@ export class EmpiricalFisher {
     try {
       e.put(precision, gp, G);
       check.finiteInWasm(e, precision, 'G', G, gp, n * d);
-      // from here on nothing can fail: the state changes only after every check passed
-      const beta = this.decay;
-      const first = this._steps === 0;
-      if (beta === 0 || first) store.accumulate(gp, n, 0, (beta === 0 ? 1 : 1 - beta) / n);
-      else store.accumulate(gp, n, beta, (1 - beta) / n);
+      this.updateInWasm(gp, n);
     } finally {
       e.free(gp);
     }
+    return this;
+  }
+
+  /**
+   * @internal Accumulates n validated rows already in wasm memory at gp (row stride d). Changes
+   * nothing if it throws (a low-rank store that cannot grow).
+   */
+  updateInWasm(gp: number, n: number): void {
+    const store = this.live();
+    const beta = this.decay;
+    if (beta === 0 || this._steps === 0) store.accumulate(gp, n, 0, (beta === 0 ? 1 : 1 - beta) / n);
+    else store.accumulate(gp, n, beta, (1 - beta) / n);
     this._steps++;
     this._examples += n;
-    this.betaPow *= this.decay;
+    this.betaPow *= beta;
     this.factorValid = false;
-    return this;
+    // the low-rank factor is tied to the rows it was computed from, which an update replaces
+    if (store instanceof LowRankStore) this.hasFactor = false;
   }
 
   /**
@@ -249,17 +344,17 @@ export class EmpiricalFisher {
    * @throws NotPositiveDefiniteError if F + λI cannot be factored even with jitter
    */
   precondition<T extends FloatArray>(g: FloatArray, out?: T): T {
-    const store = this.live();
+    this.live();
     check.floatArray('g', g);
     check.length('g', g, this.d, 'd');
-    const result = out === undefined ? (allocArray(this.precision, this.d) as T) : check.output<T>(out, this.precision, this.d, 'd');
+    const result =
+      out === undefined ? (allocArray(this.precision, this.d) as T) : check.output<T>(out, this.precision, this.d, 'd');
     const { e, precision, d } = this;
     const xp = e.alloc(d * BYTES[precision]);
     try {
       e.put(precision, xp, g);
       check.finiteInWasm(e, precision, 'g', g, xp, d);
-      this.ensureFactor(store);
-      store.solve(xp);
+      this.solveInWasm(xp, true);
       result.set(e.view(precision, xp, d));
       return result;
     } finally {
@@ -267,27 +362,47 @@ export class EmpiricalFisher {
     }
   }
 
+  /**
+   * @internal x ← (F + λI)⁻¹ x for a validated vector at xp. With `refresh` false, reuses the last
+   * factor even if F changed since (the optimizer's updateEvery); it still factors if there is none.
+   */
+  solveInWasm(xp: number, refresh: boolean): void {
+    const store = this.live();
+    const fresh = this.factorValid && this.factorDampingUsed === this._damping;
+    if (!fresh && (refresh || !this.hasFactor)) this.factor(store);
+    store.solve(xp);
+  }
+
   /** `vᵀ F v` (F without damping). */
   quadratic(v: FloatArray): number {
-    const store = this.live();
+    this.live();
     check.floatArray('v', v);
     check.length('v', v, this.d, 'd');
     const { e, precision, d } = this;
-    const vp = e.alloc(2 * d * BYTES[precision]);
+    const vp = e.alloc(d * BYTES[precision]);
     try {
       e.put(precision, vp, v);
       check.finiteInWasm(e, precision, 'v', v, vp, d);
-      return store.quadratic(vp, vp + d * BYTES[precision], this.scale());
+      return this.quadraticInWasm(vp);
     } finally {
       e.free(vp);
     }
   }
 
-  /** F as a full symmetric d × d matrix (no damping). */
+  /** @internal vᵀFv for a validated vector at vp */
+  quadraticInWasm(vp: number): number {
+    return this.live().quadratic(vp, this.scale());
+  }
+
+  /**
+   * F as a full symmetric d × d matrix (no damping); for 'lowrank' and 'diag' too, when d² values
+   * fit in memory.
+   */
   toDense<T extends FloatArray>(out?: T): T {
     const store = this.live();
     const { e, precision, d } = this;
-    const result = out === undefined ? (allocArray(precision, d * d) as T) : check.output<T>(out, precision, d * d, 'd·d');
+    const result =
+      out === undefined ? (allocArray(precision, d * d) as T) : check.output<T>(out, precision, d * d, 'd·d');
     const op = e.alloc(d * d * BYTES[precision]);
     try {
       store.toDense(op, this.scale());
@@ -298,7 +413,7 @@ export class EmpiricalFisher {
     }
   }
 
-  /** Forgets every update: F = 0, steps = 0, examples = 0. */
+  /** Forgets every update: F = 0, steps = 0, examples = 0 (damping and options stay). */
   reset(): void {
     const store = this.live();
     store.reset();
@@ -306,13 +421,105 @@ export class EmpiricalFisher {
     this._examples = 0;
     this.betaPow = 1;
     this.factorValid = false;
+    this.hasFactor = false;
+  }
+
+  /**
+   * Adds another accumulator's statistics, weighted by example counts: F ← (e₁F + e₂F₂)/(e₁ + e₂)
+   * with e the examples each has seen, so data-parallel workers can accumulate separately and one
+   * combines. Both must have the same d, precision, representation, decay, blocks and step count.
+   * `other` is not changed. For 'lowrank' the other's rows are added (the oldest evicted beyond
+   * `rank`). @returns this
+   */
+  merge(other: EmpiricalFisher): this {
+    const store = this.live();
+    if (!(other instanceof EmpiricalFisher)) {
+      throw new TypeError(`other must be an EmpiricalFisher, got ${check.describe(other)}`);
+    }
+    if (other === this) throw new RangeError('other must be another EmpiricalFisher, not this one');
+    const os = other.live();
+    const same = (what: string, a: unknown, b: unknown) => {
+      if (a !== b) throw new RangeError(`other has ${what} ${String(b)}, this one ${String(a)}: they cannot be merged`);
+    };
+    same('d', this.d, other.d);
+    same('precision', this.precision, other.precision);
+    same('representation', this.representation, other.representation);
+    same('decay', this.decay, other.decay);
+    same('blocks', String(this.blocks), String(other.blocks));
+    if (this._steps !== 0 && other._steps !== 0) same('steps', this._steps, other._steps);
+    if (other._steps === 0) return this;
+    if (this._steps === 0) {
+      if (store instanceof LowRankStore) store.reserve(store.mergeCapacity(os as LowRankStore));
+      store.merge(os, 0, 1);
+      this._steps = other._steps;
+      this.betaPow = other.betaPow;
+    } else {
+      const total = this._examples + other._examples;
+      if (store instanceof LowRankStore) store.reserve(store.mergeCapacity(os as LowRankStore));
+      store.merge(os, this._examples / total, other._examples / total);
+    }
+    this._examples += other._examples;
+    this.factorValid = false;
+    this.hasFactor = false;
+    return this;
+  }
+
+  /** The state as plain numbers and typed arrays (survives structuredClone, JSON with care). */
+  save(): EmpiricalFisherState {
+    const store = this.live();
+    return {
+      format: 'empirical-fisher/EmpiricalFisher',
+      version: 1,
+      d: this.d,
+      precision: this.precision,
+      representation: this.representation,
+      damping: this._damping,
+      decay: this.decay,
+      biasCorrection: this.biasCorrection,
+      blocks: this.blocks ? [...this.blocks] : undefined,
+      rank: this.rankOption,
+      maxBytes: this.maxBytes,
+      steps: this._steps,
+      examples: this._examples,
+      betaPow: this.betaPow,
+      store: store.save(),
+    };
+  }
+
+  /** Rebuilds an EmpiricalFisher from `save()`'s output, bit for bit. */
+  static load(state: EmpiricalFisherState): EmpiricalFisher {
+    if (!state || typeof state !== 'object' || state.format !== 'empirical-fisher/EmpiricalFisher') {
+      throw new TypeError('state is not the output of EmpiricalFisher.prototype.save()');
+    }
+    if (state.version !== 1) throw new RangeError(`state.version ${String(state.version)} is not supported (1 is)`);
+    const F = new EmpiricalFisher(state.d, {
+      precision: state.precision,
+      damping: state.damping,
+      decay: state.decay,
+      biasCorrection: state.biasCorrection,
+      representation: state.representation,
+      blocks: state.blocks,
+      rank: state.rank,
+      maxBytes: state.maxBytes,
+    });
+    try {
+      checkStoreState(state, F.precision);
+      F.live().load(state.store);
+    } catch (err) {
+      F.dispose();
+      throw err;
+    }
+    F._steps = state.steps;
+    F._examples = state.examples;
+    F.betaPow = state.betaPow;
+    return F;
   }
 
   /** Frees the wasm memory. A second call does nothing. */
   dispose(): void {
     if (!this.store) return;
     registry?.unregister(this.token);
-    for (const p of this.store.ptrs) this.e.free(p);
+    this.store.free();
     this.store = undefined;
   }
 
@@ -327,15 +534,13 @@ export class EmpiricalFisher {
     return 1 / (1 - this.betaPow);
   }
 
-  private ensureFactor(store: DenseStore): void {
-    if (this.factorValid && this.factorDampingUsed === this._damping) return;
+  private factor(store: FisherStore): void {
     const c = this.scale();
     let shift = this._damping;
     let info = store.factor(c, shift);
     this._factorizations++;
     if (info !== 0) {
-      const base = c * store.meanDiagonal();
-      let jitter = base * JITTER[this.precision];
+      let jitter = c * store.meanDiagonal() * JITTER[this.precision];
       for (let t = 0; t < JITTER_TRIES && info !== 0 && jitter > 0; t++) {
         shift = this._damping + jitter;
         info = store.factor(c, shift);
@@ -345,20 +550,38 @@ export class EmpiricalFisher {
     }
     if (info !== 0) {
       this.factorValid = false;
+      this.hasFactor = false;
       throw new NotPositiveDefiniteError(
         info,
-        `F + λI with λ = ${this._damping}, after ${JITTER_TRIES} tries with jitter up to mean(diag F)·${
+        `F + λI with λ = ${this._damping}, after ${JITTER_TRIES} retries with jitter up to mean(diag F)·${
           JITTER[this.precision] * 100
         }; increase the damping`,
       );
     }
     this.factorValid = true;
+    this.hasFactor = true;
     this.factorDampingUsed = this._damping;
     this._effectiveDamping = shift;
   }
 
-  private live(): DenseStore {
+  private live(): FisherStore {
     if (!this.store) throw check.disposedError('EmpiricalFisher');
     return this.store;
+  }
+}
+
+function checkStoreState(state: EmpiricalFisherState, precision: Precision): void {
+  const s = state.store;
+  if (!s || typeof s !== 'object') throw new TypeError('state.store is missing');
+  for (const [k, v] of Object.entries(s)) {
+    if (ArrayBuffer.isView(v) && (v instanceof Float32Array || v instanceof Float64Array)) {
+      const isLowRankMeta = k.startsWith('batch');
+      if (!isLowRankMeta && check.precisionOf(`state.store.${k}`, v) !== precision) {
+        throw new TypeError(`state.store.${k} is not ${precision}`);
+      }
+      for (let i = 0; i < v.length; i++) {
+        if (!Number.isFinite(v[i])) throw new RangeError(`state.store.${k}[${i}] is ${v[i]}: values must be finite`);
+      }
+    }
   }
 }
