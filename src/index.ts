@@ -15,3 +15,12 @@ export type { SyrkOptions, CholeskyOptions, SolveOptions, SolveSPDOptions } from
 export { NotPositiveDefiniteError } from './errors.js';
 export { EmpiricalFisher } from './fisher.js';
 export type { EmpiricalFisherOptions, Representation } from './fisher.js';
+export { EmpiricalFisherOptimizer } from './optimizer.js';
+export type {
+  EmpiricalFisherOptimizerOptions,
+  EmpiricalFisherOptimizerState,
+  AdaptiveDampingOptions,
+  StepInfo,
+  StepOptions,
+} from './optimizer.js';
+export type { EmpiricalFisherState } from './fisher.js';

@@ -166,7 +166,7 @@ export class MLP implements Classifier {
     });
   }
 
-  /** h (n × hidden) and z (n × classes) for a batch. */
+  /** h (n × hidden, in this.h) and z (n × classes, in `z`) for a batch. */
   private forward(params: FloatArray, x: FloatArray, n: number, z: Float64Array): void {
     this.reserve(n);
     const { inputs: I, hidden: H, classes: C, h } = this;
@@ -201,6 +201,7 @@ export class MLP implements Classifier {
     visit: (i: number, d1: Float64Array, d2: Float64Array, h: Float64Array) => void,
   ): number {
     checkBatch(this, params, x, n, labels);
+    this.reserve(n); // before reading this.z: reserve may replace it
     this.forward(params, x, n, this.z);
     const { hidden: H, classes: C, z, h, d1, d2, hi } = this;
     const relu = this.activation === 'relu';
