@@ -3,13 +3,17 @@
 //
 //   npm run bench -- [--quick] [--filter <regex>] [--json <file>] [--sizes 64,256] [--max-time <s>]
 //
-// Per case (op × d × precision [× nrhs]) one benchmark.js suite runs ours, plain and every
-// installed peer one after another on the same inputs. Inputs and outputs are allocated outside
-// the timed call, every result feeds a sink, every contender is checked against plain before it is
-// timed, and the wasm kernels are warmed up with short calls first (V8 has no on-stack replacement
-// for wasm: a long first call would run start to end in the baseline tier). Reported: the median
-// and best of benchmark.js's samples (seconds per operation) as GFLOP/s with the counts of
-// DESIGN §4, and the ratios of the medians.
+// Per case (op × d × precision [× nrhs]) a benchmark.js suite runs ours, plain and every
+// installed peer one after another on the same inputs, in two rounds whose samples are pooled.
+// Inputs and outputs are allocated outside the timed call, every result feeds a sink, every
+// contender is checked against plain before it is timed, and the wasm kernels are warmed up with
+// short calls first (V8 has no on-stack replacement for wasm: a long first call would run from start
+// to end in the baseline tier). Reported: the median and best of benchmark.js's samples (seconds
+// per operation) as GFLOP/s with the counts of DESIGN §4, and the ratios of the medians.
+//
+// The package CLI can call `main(argv)` (prints the table, returns the exit code) or `runBench`
+// and `formatReport`. benchmark.js must stay an external import resolved by Node: bundled by
+// esbuild it cannot find lodash (it requires it through an indirection) and exports no Suite.
 
 import Benchmark from 'benchmark';
 import os from 'node:os';
@@ -32,6 +36,8 @@ export interface BenchOptions {
   sizes?: number[];
   /** Overrides benchmark.js's maxTime (seconds per contender and case). */
   maxTime?: number;
+  /** false: no short warm-up calls of the wasm contenders (to see what they are worth). */
+  warmUp?: boolean;
   /** Where the table goes (default: stdout). */
   write?: (text: string) => void;
   /** Where progress lines go (default: stderr); null silences them. */
@@ -44,10 +50,12 @@ interface Settings {
   nrhsList: number[];
   precisions: Precision[];
   ops: Op[];
-  /** benchmark.js: least samples, seconds per contender, seconds per sample */
+  /** benchmark.js, summed over all rounds: least samples, seconds per contender; seconds per sample */
   minSamples: number;
   maxTime: number;
   minTime: number;
+  /** the suite of a case runs this many times, contenders interleaved, samples pooled */
+  rounds: number;
   /** a contender whose minSamples calls would take longer than this many seconds is skipped */
   maxContenderSeconds: number;
 }
@@ -61,8 +69,9 @@ function settingsFor(o: BenchOptions): Settings {
     precisions: ['f32', 'f64'],
     ops: ['syrk', 'cholesky', 'solve'],
     minSamples: quick ? 3 : 5,
-    maxTime: o.maxTime ?? (quick ? 0.08 : 1.5),
-    minTime: quick ? 0.02 : 0.05,
+    maxTime: o.maxTime ?? (quick ? 0.05 : 1.5),
+    minTime: quick ? 0.01 : 0.05,
+    rounds: quick ? 1 : 2,
     maxContenderSeconds: quick ? 2 : 20,
   };
 }
@@ -79,7 +88,8 @@ Options:
                      'syrk', 'f32', 'd=1024', 'solve d=512 nrhs=64', 'cholesky.*f64'
   --json <file>      also write all results, samples included, as JSON
   --sizes <list>     comma-separated sizes d instead of the default
-  --max-time <s>     benchmark.js maxTime per contender and case (default 1.5, quick 0.08)
+  --max-time <s>     seconds per contender and case, split over the rounds (default 1.5, quick 0.05)
+  --no-warmup        skip the short warm-up calls of the wasm code (to see their effect)
   --help             this text
 `;
 
@@ -103,6 +113,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         break;
       case '--filter':
         o.filter = new RegExp(value(), 'i');
+        break;
+      case '--no-warmup':
+        o.warmUp = false;
         break;
       case '--json':
         o.json = value();
@@ -141,8 +154,6 @@ export interface ContenderResult {
   bestSeconds: number;
   medianGflops: number;
   bestGflops: number;
-  /** benchmark.js's relative margin of error of the mean, in percent */
-  rme: number;
   /** why the contender did not run (unsupported precision, too slow, failed check, error) */
   skipped?: string;
   /** max |x − x_plain| / max |x_plain| over the result, before timing */
@@ -168,11 +179,13 @@ export interface BenchReport {
     cpu: string;
     cores: number;
     platform: string;
-    loadavg: number[];
+    /** os.loadavg() (1, 5, 15 min) before and after the run */
+    loadavgStart: number[];
+    loadavgEnd: number[];
     date: string;
     features: unknown;
     n: number;
-    options: { quick: boolean; filter?: string; sizes: number[]; maxTime: number; minSamples: number };
+    options: { quick: boolean; filter?: string; sizes: number[]; maxTime: number; minSamples: number; rounds: number; warmUp: boolean };
     peers: { name: string; loaded: boolean; error?: string }[];
     sink: number;
   };
@@ -244,12 +257,15 @@ let sink = 0;
 
 interface Contender {
   name: string;
+  /** runs wasm (no on-stack replacement): needs short calls before the timed ones */
+  wasm: boolean;
   supports(precision: Precision): boolean;
   prepare(c: CaseInputs): Prepared | undefined;
 }
 
 const ours: Contender = {
   name: 'ours',
+  wasm: true,
   supports: () => true,
   prepare(c) {
     const P = ARRAY[c.precision];
@@ -278,6 +294,7 @@ const ours: Contender = {
 
 const plain: Contender = {
   name: 'plain',
+  wasm: false,
   supports: () => true,
   prepare(c) {
     const P = ARRAY[c.precision];
@@ -320,6 +337,7 @@ const plain: Contender = {
 function peerContender(peer: Peer, lib: unknown): Contender {
   return {
     name: peer.name,
+    wasm: !!peer.wasm,
     supports: (p) => peer.precisions.includes(p),
     prepare: (c) => peer.prepare[c.op]?.(lib, c),
   };
@@ -376,12 +394,12 @@ async function warmUp(contenders: readonly Contender[], settings: Settings): Pro
           for (const nrhs of op === 'solve' ? [1, 4] : [1]) {
             const c: CaseInputs = { op, n: 16, d, nrhs, precision, G: inp.G, A: inp.A, B: inp.B.subarray(0, nrhs * d) };
             for (const k of contenders) {
-              if (!k.supports(precision)) continue;
+              if (!k.wasm || !k.supports(precision)) continue;
               const p = k.prepare(c);
               if (!p) continue;
               try {
                 const t0 = performance.now();
-                for (let i = 0; i < 200 && performance.now() - t0 < 30; i++) sink += p.run();
+                for (let i = 0; i < 100 && performance.now() - t0 < 20; i++) sink += p.run();
               } finally {
                 p.dispose?.();
               }
@@ -401,17 +419,20 @@ function fmtSeconds(s: number): string {
 function runCase(c: CaseInputs, contenders: readonly Contender[], settings: Settings, progress: (l: string) => void): CaseResult {
   const flops = FLOPS[c.op](c.d, c.n, c.nrhs);
   const name = caseName(c.op, c.d, c.nrhs, c.precision);
-  const results: ContenderResult[] = [];
-  const prepared: { k: Contender; p: Prepared; result: ContenderResult; bench: any }[] = [];
-  const suite = new Benchmark.Suite(name);
+  const results = new Map<Contender, ContenderResult>();
+  const prepared: { k: Contender; p: Prepared; result: ContenderResult }[] = [];
   let reference: Float64Array | undefined;
 
   try {
-    for (const k of contenders) {
+    // Prepare and check plain first (it is the reference), then the others; time them in the
+    // order of `contenders`.
+    const ready = new Map<Contender, Prepared>();
+    const order = [...contenders].sort((a, b) => Number(b === plain) - Number(a === plain));
+    for (const k of order) {
       const result: ContenderResult = {
-        name: k.name, samples: [], medianSeconds: NaN, bestSeconds: NaN, medianGflops: NaN, bestGflops: NaN, rme: NaN,
+        name: k.name, samples: [], medianSeconds: NaN, bestSeconds: NaN, medianGflops: NaN, bestGflops: NaN,
       };
-      results.push(result);
+      results.set(k, result);
       if (!k.supports(c.precision)) {
         result.skipped = `no ${c.precision}`;
         continue;
@@ -442,54 +463,68 @@ function runCase(c: CaseInputs, contenders: readonly Contender[], settings: Sett
           p.dispose?.();
           continue;
         }
+        ready.set(k, p);
       } catch (e) {
         result.skipped = `error: ${(e as Error)?.message ?? e}`;
         p?.dispose?.();
-        continue;
       }
-      const run = p.run;
-      suite.add(k.name, () => {
-        sink += run();
-      }, { minSamples: settings.minSamples, maxTime: settings.maxTime, minTime: settings.minTime });
-      prepared.push({ k, p, result, bench: suite[suite.length - 1] });
     }
-
-    suite.on('error', (event: any) => {
-      const r = results.find((x) => x.name === event.target.name);
-      if (r) r.skipped = `error: ${event.target.error?.message ?? event.target.error}`;
-    });
-    suite.run({ async: false });
-
-    for (const { result, bench } of prepared) {
-      if (result.skipped || !bench || bench.error) continue;
-      const samples: number[] = [...bench.stats.sample];
+    // benchmark.js times one contender after the other; on a busy machine a burst of load would
+    // then hit one contender only. So the suite runs in rounds (ours, plain, peers, ours, …) and
+    // the samples of all rounds are pooled.
+    const timed = contenders.filter((k) => ready.has(k));
+    for (const k of timed) prepared.push({ k, p: ready.get(k)!, result: results.get(k)! });
+    for (let round = 0; round < settings.rounds; round++) {
+      const suite = new Benchmark.Suite(`${name} #${round + 1}`);
+      for (const { k, p, result } of prepared) {
+        if (result.skipped) continue;
+        const run = p.run;
+        suite.add(k.name, () => {
+          sink += run();
+        }, {
+          minSamples: Math.ceil(settings.minSamples / settings.rounds),
+          maxTime: settings.maxTime / settings.rounds,
+          minTime: settings.minTime,
+        });
+      }
+      suite.run({ async: false });
+      for (let i = 0; i < suite.length; i++) {
+        const bench = suite[i];
+        const result = prepared.find((x) => x.k.name === bench.name)!.result;
+        if (bench.error) result.skipped = `error: ${(bench.error as Error)?.message ?? bench.error}`;
+        else result.samples.push(...bench.stats.sample);
+      }
+    }
+    for (const { result } of prepared) {
+      if (result.skipped) continue;
+      const samples = result.samples;
       if (!samples.length) {
         result.skipped = 'no samples';
         continue;
       }
-      result.samples = samples;
       result.medianSeconds = median(samples);
       result.bestSeconds = Math.min(...samples);
       result.medianGflops = flops / result.medianSeconds / 1e9;
       result.bestGflops = flops / result.bestSeconds / 1e9;
-      result.rme = bench.stats.rme;
     }
   } finally {
     for (const { p } of prepared) p.dispose?.();
   }
 
-  const oursResult = results.find((r) => r.name === 'ours');
+  const ordered = contenders.map((k) => results.get(k)!);
+  const oursResult = results.get(ours);
   const ratios: Record<string, number> = {};
-  for (const r of results) {
+  for (const r of ordered) {
     if (r.name === 'ours' || !oursResult) continue;
     const q = oursResult.medianGflops / r.medianGflops;
     if (Number.isFinite(q)) ratios[r.name] = q;
   }
-  const line = results
+  const line = ordered
+    .filter((r) => !(r.skipped?.startsWith('no ') || r.skipped === 'not offered'))
     .map((r) => `${r.name} ${r.skipped ? `skipped (${r.skipped})` : `${fmtG(r.medianGflops)} GFLOP/s`}`)
     .join(', ');
   progress(`  ${line}`);
-  return { name, op: c.op, d: c.d, n: c.n, nrhs: c.nrhs, precision: c.precision, flops, contenders: results, ratios };
+  return { name, op: c.op, d: c.d, n: c.n, nrhs: c.nrhs, precision: c.precision, flops, contenders: ordered, ratios };
 }
 
 /** Runs the benchmarks and returns the report (also writes the JSON file when asked). */
@@ -519,7 +554,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
     cores: os.cpus().length,
     platform: `${os.platform()} ${os.arch()}`,
-    loadavg: os.loadavg(),
+    loadavgStart: os.loadavg(),
+    loadavgEnd: [],
     date: new Date().toISOString(),
     features: features(),
     n: settings.n,
@@ -529,13 +565,18 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       sizes: settings.sizes,
       maxTime: settings.maxTime,
       minSamples: settings.minSamples,
+      rounds: settings.rounds,
+      warmUp: options.warmUp !== false,
     },
     peers: peers.status,
     sink: 0,
   };
 
-  progress(`warming up ${contenders.map((k) => k.name).join(', ')} ...`);
-  await warmUp(contenders, settings);
+  if (options.warmUp !== false) {
+    const t0 = performance.now();
+    await warmUp(contenders, settings);
+    progress(`warmed up ${contenders.filter((k) => k.wasm).map((k) => k.name).join(', ')} in ${fmtSeconds((performance.now() - t0) / 1e3)}`);
+  }
 
   const cases: CaseResult[] = [];
   const inputs = new Map<string, Inputs>();
@@ -556,7 +597,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     await sleep(0); // let the event loop breathe between suites
   }
   meta.sink = sink;
-  meta.loadavg = os.loadavg();
+  meta.loadavgEnd = os.loadavg();
 
   const report: BenchReport = { meta, cases };
   if (options.json) writeFileSync(options.json, JSON.stringify(report, null, 2) + '\n');
@@ -583,8 +624,11 @@ export function formatReport(report: BenchReport): string {
   const header = [
     `empirical-fisher bench — GFLOP/s (SYRK n·d·(d+1), Cholesky d³/3, solve 2·d²·nrhs), n = ${m.n}`,
     `Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.platform}, ${m.date}`,
-    `load average ${m.loadavg.map((x) => x.toFixed(2)).join(' ')}; features ${JSON.stringify(m.features)}`,
-    `benchmark.js: ≥ ${m.options.minSamples} samples, maxTime ${m.options.maxTime} s per contender${m.options.quick ? ' (quick)' : ''}` +
+    `load average ${m.loadavgStart.map((x) => x.toFixed(2)).join(' ')} before, ${m.loadavgEnd.map((x) => x.toFixed(2)).join(' ')} after; ` +
+      `features ${JSON.stringify(m.features)}`,
+    `benchmark.js: ≥ ${m.options.minSamples} samples and ~${m.options.maxTime} s per contender and case, in ${m.options.rounds} interleaved round(s)` +
+      `${m.options.quick ? ' (quick)' : ''}` +
+      `${m.options.warmUp ? '' : '; NO warm-up'}` +
       `${m.options.filter ? `; filter /${m.options.filter}/i` : ''}`,
     `peers: ${m.peers.map((p) => (p.loaded ? p.name : `${p.name} (not installed)`)).join(', ') || 'none'}`,
     `ratios are of medians; "ours ×" = ours / plain and ours / peer (above 1: ours is faster)`,

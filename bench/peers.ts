@@ -39,6 +39,8 @@ export interface Prepared {
 export interface Peer {
   name: string;
   precisions: readonly Precision[];
+  /** true when the peer runs wasm: it then gets the same short warm-up calls as ours */
+  wasm?: boolean;
   /** Loads the package; throws (or rejects) when it is not installed. */
   load(): Promise<unknown>;
   /** Per operation: builds the peer's inputs and returns the timed call; undefined = not offered. */
