@@ -373,6 +373,24 @@ export class EmpiricalFisher {
     store.solve(xp);
   }
 
+  /**
+   * @internal x ← (F + λI)⁻¹ ḡ where ḡ (at xp) is the mean of the n rows of the latest update: on
+   * 'lowrank' holding that whole batch, computed in the span form (exact, no cancellation); on
+   * every other path the same as solveInWasm(xp, true).
+   */
+  solveLatestMeanInWasm(xp: number, n: number): 'span' | 'woodbury' | 'direct' {
+    const store = this.live();
+    const fresh = this.factorValid && this.factorDampingUsed === this._damping;
+    if (!fresh) this.factor(store);
+    if (store instanceof LowRankStore) {
+      if (store.solveLatestMean(xp, n)) return 'span';
+      store.solve(xp);
+      return 'woodbury';
+    }
+    store.solve(xp);
+    return 'direct';
+  }
+
   /** `vᵀ F v` (F without damping). */
   quadratic(v: FloatArray): number {
     this.live();

@@ -291,7 +291,9 @@ export class EmpiricalFisherOptimizer {
         F.updateInWasm(gp, n);
       }
       try {
-        F.solveInWasm(vp, refresh);
+        // on a refresh step ḡ is the mean of the rows just added: 'lowrank' solves in the span form
+        if (refresh) F.solveLatestMeanInWasm(vp, n);
+        else F.solveInWasm(vp, false);
       } catch (err) {
         F.damping = savedDamping;
         throw err;

@@ -445,6 +445,8 @@ export class LowRankStore implements FisherStore {
   private readonly batches = new Map<number, Batch>();
   private nextKey = 0;
   private stamp = 0;
+  /** key of the batch of the latest accumulate */
+  private lastKey = -1;
   /** per-row √(c·w_i) of the last factorisation, and its shift */
   private scales = new Float64Array(0);
   private shift = 0;
@@ -535,6 +537,7 @@ export class LowRankStore implements FisherStore {
     }
     const m = Math.min(n, this.cap);
     const key = this.nextKey++;
+    this.lastKey = key;
     this.batches.set(key, { stamp: this.stamp++, weight: weight * n, kept: m });
     const slots = this.makeRoom(m);
     // the last m rows of the batch (all of it unless it alone exceeds the capacity)
@@ -630,6 +633,28 @@ export class LowRankStore implements FisherStore {
     e.k('scal', precision)(d, 1 / this.shift, xp);
   }
 
+  /**
+   * x ← (c·S + shift·I)⁻¹ ḡ for ḡ the mean of the n rows of the latest batch, in the span form
+   * (push-through identity): ḡ = Ũᵀa with a_i = 1/(n·s_i) on that batch's rows, so
+   * (ŨᵀŨ + λI)⁻¹ḡ = Ũᵀ(ŨŨᵀ + λI)⁻¹a — no subtraction, so no cancellation when λ is small.
+   * Returns false (and does nothing) unless every row of that batch is held and factored.
+   */
+  solveLatestMean(xp: number, n: number): boolean {
+    const bt = this.batches.get(this.lastKey);
+    const r = this.factored;
+    if (!bt || bt.kept !== n || r !== this.used || r === 0) return false;
+    const { e, precision, d } = this;
+    const s = this.scales;
+    const t64 = e.view64(this.t64, r);
+    for (let i = 0; i < r; i++) t64[i] = this.rowBatch[i] === this.lastKey ? 1 / (n * s[i]) : 0;
+    e.k('potrs', 'f64')(r, 1, this.m, r, this.t64, r, e.work);
+    const z = e.view64(this.t64, r);
+    const zt = e.view(precision, this.t, r);
+    for (let i = 0; i < r; i++) zt[i] = s[i] * z[i];
+    e.k('gemv_t', precision)(r, d, 1, this.rows, d, this.t, 0, xp);
+    return true;
+  }
+
   meanDiagonal(): number {
     const { e, precision, d } = this;
     const w = this.rowWeights();
@@ -678,6 +703,7 @@ export class LowRankStore implements FisherStore {
 
   reset(): void {
     this.used = 0;
+    this.lastKey = -1;
     this.batches.clear();
     this.factored = 0;
     this.stamp = 0;
