@@ -11,11 +11,11 @@
 // NC a multiple of NR for both precisions.
 
 /** Rows of the register tile (broadcast operand). */
-export const MR: i32 = 6;
+export const MR: i32 = 4;
 /** Vectors per row of the register tile. */
 export const NV: i32 = 2;
 /** Unroll of the micro-kernel k-loop (regenerate microkernel.ts after changing MR, NV, KU). */
-export const KU: i32 = 4;
+export const KU: i32 = 1;
 /** Depth of packed panels. */
 export const KC: i32 = 256;
 /** Rows of the packed A block; multiple of MR. */
@@ -24,8 +24,12 @@ export const MC: i32 = 96;
 export const NC: i32 = 1024;
 /** Block column width of the blocked Cholesky (potrf). */
 export const NB: i32 = 128;
+/** Block width of the diagonal blocks inside potrf's diagonal block (recursion level 2). */
+export const NB2: i32 = 32;
 /** Block width of the blocked triangular solves (trsm inside potrf and potrs). */
 export const TB: i32 = 64;
+/** Vectors of right-hand-side rows solved together by the small triangular solves (RB = TV · lanes rows). */
+export const TV: i32 = 4;
 /** potrs switches from per-row substitution to the blocked solve at this many rhs. */
 export const POTRS_BLOCKED_MIN_RHS: i32 = 4;
 
@@ -43,4 +47,15 @@ export const POTRS_BLOCKED_MIN_RHS: i32 = 4;
 export const PACK_A_BYTES: i32 = MC * KC * 8;
 export const PACK_B_BYTES: i32 = KC * NC * 8;
 export const TILE_BYTES: i32 = MR * NV * 16;
-export const WORK_BYTES: i32 = PACK_A_BYTES + PACK_B_BYTES + TILE_BYTES;
+//   [.. + TILE, +TRSM_BYTES)                 TB × RB transposed block of rhs rows for the small solves
+export const TRSM_BYTES: i32 = TB * TV * 16;
+export const TRSM_OFFSET: i32 = PACK_A_BYTES + PACK_B_BYTES + TILE_BYTES;
+export const WORK_BYTES: i32 = TRSM_OFFSET + TRSM_BYTES;
+
+// compile-time checks of the invariants the loops rely on
+// @ts-ignore
+if (MC % MR != 0) ERROR('config.ts: MC must be a multiple of MR');
+// @ts-ignore
+if (NC % (NV * 4) != 0) ERROR('config.ts: NC must be a multiple of NR for f32 and f64');
+// @ts-ignore
+if (NB % NB2 != 0) ERROR('config.ts: NB must be a multiple of NB2');

@@ -93,7 +93,7 @@ export function gemm_nt<T>(
 
 /** C ← β·C on an m × n block, or on the lower triangle of a square one (β == 0: C ← 0, not read). */
 export function scaleBlock<T>(m: i32, n: i32, beta: T, c: usize, ldc: i32, lower: bool): void {
-  if (beta == <T>1) return;
+  if (beta == <T>1 || n <= 0) return;
   const S = <usize>sizeof<T>();
   const cs = <usize>ldc * S;
   for (let i = 0; i < m; i++) {

@@ -49,3 +49,6 @@ export function trsv_t_f32(d: i32, l: usize, ldl: i32, x: usize): void { trsv_t<
 export function trsv_t_f64(d: i32, l: usize, ldl: i32, x: usize): void { trsv_t<f64>(d, l, ldl, x); }
 export function potrs_f32(d: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32, work: usize): void { potrs<f32>(d, nrhs, l, ldl, b, ldb, work); }
 export function potrs_f64(d: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32, work: usize): void { potrs<f64>(d, nrhs, l, ldl, b, ldb, work); }
+
+// f32 ↔ f64 conversions: see mixed.ts
+export { promote_f32_f64, demote_f64_f32 } from './mixed';

@@ -7,6 +7,7 @@ import { dot, axpy, scal } from './level1';
 /** y ← βy (β == 0: y ← 0, y not read). */
 // @ts-ignore: decorator
 @inline function scaleOrZero<T>(n: i32, beta: T, y: usize): void {
+  if (n <= 0) return;
   if (beta == <T>0) memory.fill(y, 0, <usize>n * sizeof<T>());
   else if (beta != <T>1) scal<T>(n, beta, y);
 }

@@ -5,6 +5,8 @@
 // X is read from a row-major matrix x with leading dimension ldx, either directly
 // (trans = false: X(i, k) = x[i·ldx + k], e.g. G for GGᵀ, L21 for L21·L21ᵀ) or transposed
 // (trans = true: X(i, k) = x[k·ldx + i], e.g. Gᵀ for GᵀG).
+// Full panels with R a multiple of the lanes are transposed in lanes × lanes register blocks.
+import { transposeBlock } from './simd';
 
 /**
  * Packs rows [i0, i0 + m) and depth [k0, k0 + kc) of X into ⌈m/R⌉ panels of R × kc at dst.
@@ -34,8 +36,22 @@
           d += <usize>R * S;
         }
       }
+    } else if (rows == R && R % (16 / <i32>S) == 0) {
+      // each row of X is a contiguous row of x: lanes × lanes blocks transposed in registers,
+      // lanes rows × lanes consecutive k → lanes k-rows of the panel
+      const L = 16 / <i32>S;
+      const src = x + <usize>(i0 + p) * ld + <usize>k0 * S;
+      let k = 0;
+      for (; k <= kc - L; k += L) {
+        for (let g = 0; g < R; g += L) {
+          transposeBlock<T>(src + <usize>g * ld + <usize>k * S, ld, dst + (<usize>k * <usize>R + <usize>g) * S, <usize>R * S);
+        }
+      }
+      for (; k < kc; k++) {
+        for (let r = 0; r < R; r++) store<T>(dst + (<usize>k * <usize>R + <usize>r) * S, load<T>(src + <usize>r * ld + <usize>k * S));
+      }
     } else {
-      // each row of X is a contiguous row of x: read along it, write with stride R
+      // partial panel: read along each row, write with stride R, zero-fill the missing rows
       for (let r = 0; r < R; r++) {
         let d = dst + <usize>r * S;
         if (r < rows) {

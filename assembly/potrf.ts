@@ -4,7 +4,7 @@
 //   factor the diagonal block (POTF2) → solve the panel below (TRSM, A21 ← A21·L11⁻ᵀ)
 //   → update the trailing lower triangle (A22 −= A21·A21ᵀ on the packed micro-kernel).
 // The strict upper triangle is never referenced.
-import { NB, POTRS_BLOCKED_MIN_RHS } from './config';
+import { NB, NB2, POTRS_BLOCKED_MIN_RHS } from './config';
 import { gemm_nt } from './gemm';
 import { dot } from './level1';
 import { trsv, trsv_t } from './level2';
@@ -37,12 +37,17 @@ export function potf2<T>(n: i32, a: usize, lda: i32): i32 {
 
 /** In-place lower Cholesky of A (d × d); returns 0 or the 1-based failing pivot. */
 export function potrf<T>(d: i32, a: usize, lda: i32, work: usize): i32 {
+  return potrfBlocked<T>(d, a, lda, work, NB);
+}
+
+/** Right-looking blocked Cholesky with nb-wide block columns; diagonal blocks wider than NB2 recurse. */
+function potrfBlocked<T>(d: i32, a: usize, lda: i32, work: usize, nb: i32): i32 {
   const S = <usize>sizeof<T>();
   const rs = <usize>lda * S;
-  for (let j0 = 0; j0 < d; j0 += NB) {
-    const jb = imin(NB, d - j0);
+  for (let j0 = 0; j0 < d; j0 += nb) {
+    const jb = imin(nb, d - j0);
     const a11 = a + <usize>j0 * rs + <usize>j0 * S;
-    const info = potf2<T>(jb, a11, lda);
+    const info = jb > NB2 ? potrfBlocked<T>(jb, a11, lda, work, NB2) : potf2<T>(jb, a11, lda);
     if (info != 0) return info + j0;
     const m = d - j0 - jb;
     if (m > 0) {

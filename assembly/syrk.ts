@@ -2,7 +2,8 @@
 // (symmetrize, zero_upper, add_diag). Both products are gemm_nt in lower mode; they differ only in
 // how the panels are packed: GᵀG packs runs of rows of G (trans), GGᵀ transposes row blocks.
 import { gemm_nt } from './gemm';
-import { imin } from './simd';
+import { lanes } from './config';
+import { imin, transposeBlock } from './simd';
 
 /** lower(C) ← β lower(C) + α lower(GᵀG); G n × d, C d × d. */
 export function syrk<T>(n: i32, d: i32, alpha: T, g: usize, ldg: i32, beta: T, c: usize, ldc: i32, work: usize): void {
@@ -14,22 +15,33 @@ export function gram<T>(n: i32, d: i32, alpha: T, g: usize, ldg: i32, beta: T, c
   gemm_nt<T>(n, n, d, alpha, g, ldg, false, g, ldg, false, beta, c, ldc, work, true);
 }
 
-/** Strict upper triangle ← transpose of the strict lower triangle, in 32 × 32 blocks. */
+/**
+ * Strict upper triangle ← transpose of the strict lower triangle, by block rows of the upper
+ * triangle 64 bytes high (16 rows f32, 8 rows f64), each filled left to right from the lower
+ * triangle with lanes × lanes register transposes; diagonal tiles are copied element by element.
+ */
 export function symmetrize<T>(d: i32, c: usize, ldc: i32): void {
   const S = <usize>sizeof<T>();
+  const L = lanes<T>();
+  const TS = 4 * L;
   const cs = <usize>ldc * S;
-  const B = 32;
-  for (let i0 = 0; i0 < d; i0 += B) {
-    const i1 = imin(d, i0 + B);
-    for (let j0 = 0; j0 <= i0; j0 += B) {
-      // block (i0.., j0..) of the lower triangle → block (j0.., i0..) of the upper
-      for (let i = i0; i < i1; i++) {
-        const jn = imin(i, j0 + B);
-        const src = c + <usize>i * cs;
-        for (let j = j0; j < jn; j++) {
-          store<T>(c + <usize>j * cs + <usize>i * S, load<T>(src + <usize>j * S));
-        }
+  // one block row of the upper triangle at a time (rows j0 .. j0 + TS, written left to right)
+  for (let j0 = 0; j0 < d; j0 += TS) {
+    const j1 = imin(d, j0 + TS);
+    // the diagonal tile
+    for (let i = j0 + 1; i < j1; i++) {
+      for (let j = j0; j < i; j++) store<T>(c + <usize>j * cs + <usize>i * S, load<T>(c + <usize>i * cs + <usize>j * S));
+    }
+    if (j1 - j0 < TS) break; // the last, partial block row has only its diagonal tile
+    // tiles below the diagonal tile, in steps of L rows
+    let i = j1;
+    for (; i <= d - L; i += L) {
+      for (let j = j0; j < j1; j += L) {
+        transposeBlock<T>(c + <usize>i * cs + <usize>j * S, cs, c + <usize>j * cs + <usize>i * S, cs);
       }
+    }
+    for (; i < d; i++) {
+      for (let j = j0; j < j1; j++) store<T>(c + <usize>j * cs + <usize>i * S, load<T>(c + <usize>i * cs + <usize>j * S));
     }
   }
 }

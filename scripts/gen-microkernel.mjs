@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const config = readFileSync(join(root, 'assembly', 'config.ts'), 'utf8');
+// optional argument: another assembly/ directory (used to build tile-shape variants elsewhere)
+const asmDir = process.argv[2] ?? join(root, 'assembly');
+const config = readFileSync(join(asmDir, 'config.ts'), 'utf8');
 const get = (name) => {
   const m = config.match(new RegExp(`export const ${name}: i32 = (\\d+);`));
   if (!m) throw new Error(`config.ts: ${name} not found`);
@@ -75,5 +77,5 @@ out();
 out(`// compile-time check that this file matches config.ts`);
 out(`// @ts-ignore`);
 out(`if (MR != ${MR} || NV != ${NV}) ERROR("microkernel.ts is stale: run node scripts/gen-microkernel.mjs");`);
-writeFileSync(join(root, 'assembly', 'microkernel.ts'), lines.join('\n') + '\n');
+writeFileSync(join(asmDir, 'microkernel.ts'), lines.join('\n') + '\n');
 console.log(`gen-microkernel: MR=${MR} NV=${NV} KU=${KU}`);

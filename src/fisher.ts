@@ -81,6 +81,8 @@ export interface EmpiricalFisherState {
   maxBytes: number;
   steps: number;
   examples: number;
+  /** rows of the latest update */
+  lastBatch: number;
   betaPow: number;
   store: StoreState;
 }
@@ -106,19 +108,19 @@ interface Resolved {
 
 function resolveOptions(d: number, options: unknown): Resolved {
   const o = check.options('options', options, OPTION_NAMES);
-  const precision = o.precision ?? 'f32';
+  const precision = o.precision === undefined ? 'f32' : o.precision;
   if (precision !== 'f32' && precision !== 'f64') {
     throw new RangeError(`options.precision must be 'f32' or 'f64', got ${String(precision)}`);
   }
-  const damping = o.damping === undefined ? 1e-3 : check.finite('options.damping', o.damping);
+  const damping = o.damping === undefined ? 1e-3 : check.finiteIn(precision, 'options.damping', o.damping);
   if (damping < 0) throw new RangeError(`options.damping must be ≥ 0, got ${damping}`);
   const decay = o.decay === undefined ? 0 : check.finite('options.decay', o.decay);
   if (!(decay >= 0 && decay < 1)) throw new RangeError(`options.decay must be in [0, 1), got ${decay}`);
-  const biasCorrection = o.biasCorrection ?? true;
+  const biasCorrection = o.biasCorrection === undefined ? true : o.biasCorrection;
   if (typeof biasCorrection !== 'boolean') {
     throw new TypeError(`options.biasCorrection must be a boolean, got ${check.describe(biasCorrection)}`);
   }
-  const rep = o.representation ?? 'auto';
+  const rep = o.representation === undefined ? 'auto' : o.representation;
   if (typeof rep !== 'string' || !REPRESENTATIONS.includes(rep)) {
     throw new RangeError(`options.representation must be one of ${REPRESENTATIONS.join(', ')}, got ${String(rep)}`);
   }
@@ -167,7 +169,7 @@ function resolveOptions(d: number, options: unknown): Resolved {
     representation = rep as StoreKind;
   }
   if (representation === 'lowrank' && rank !== undefined) {
-    const bytes = LowRankStore.bytes(d, rank, precision);
+    const bytes = LowRankStore.bytes(d, rank);
     if (bytes > maxBytes && rep === 'lowrank' && o.maxBytes !== undefined) {
       throw new RangeError(`rank ${rank} needs ${formatBytes(bytes)}, over options.maxBytes = ${formatBytes(maxBytes)}`);
     }
@@ -220,6 +222,8 @@ export class EmpiricalFisher {
   private _damping: number;
   private _steps = 0;
   private _examples = 0;
+  /** rows of the latest update (with decay 0, F is that batch's alone) */
+  private lastBatch = 0;
   /** β^t, by repeated multiplication (bit-identical in every engine) */
   private betaPow = 1;
   private _effectiveDamping: number;
@@ -262,7 +266,7 @@ export class EmpiricalFisher {
   }
   set damping(value: number) {
     this.live();
-    check.finite('damping', value);
+    check.finiteIn(this.precision, 'damping', value);
     if (value < 0) throw new RangeError(`damping must be ≥ 0, got ${value}`);
     this._damping = value;
   }
@@ -328,6 +332,7 @@ export class EmpiricalFisher {
     else store.accumulate(gp, n, beta, (1 - beta) / n);
     this._steps++;
     this._examples += n;
+    this.lastBatch = n;
     this.betaPow *= beta;
     this.factorValid = false;
     // the low-rank factor is tied to the rows it was computed from, which an update replaces
@@ -391,6 +396,30 @@ export class EmpiricalFisher {
     return 'direct';
   }
 
+  /** @internal the damping of the factor held (possibly stale), or undefined */
+  get factorDamping(): number | undefined {
+    return this.hasFactor ? this.factorDampingUsed : undefined;
+  }
+
+  /** @internal factors F + λI now unless the factor held is current */
+  prepareFactor(): void {
+    const store = this.live();
+    if (!(this.factorValid && this.factorDampingUsed === this._damping)) this.factor(store);
+  }
+
+  /** @internal puts back the content and counters of `save()` (an undo); the factor is dropped */
+  restore(state: EmpiricalFisherState): void {
+    const store = this.live();
+    store.load(state.store);
+    this._steps = state.steps;
+    this._examples = state.examples;
+    this.lastBatch = state.lastBatch;
+    this.betaPow = state.betaPow;
+    this._damping = state.damping;
+    this.factorValid = false;
+    this.hasFactor = false;
+  }
+
   /** `vᵀ F v` (F without damping). */
   quadratic(v: FloatArray): number {
     this.live();
@@ -437,6 +466,7 @@ export class EmpiricalFisher {
     store.reset();
     this._steps = 0;
     this._examples = 0;
+    this.lastBatch = 0;
     this.betaPow = 1;
     this.factorValid = false;
     this.hasFactor = false;
@@ -469,14 +499,19 @@ export class EmpiricalFisher {
     if (this._steps === 0) {
       if (store instanceof LowRankStore) store.reserve(store.mergeCapacity(os as LowRankStore));
       store.merge(os, 0, 1);
+      this.lastBatch = 0;
       this._steps = other._steps;
       this.betaPow = other.betaPow;
     } else {
-      const total = this._examples + other._examples;
+      // weights: the examples behind each F — with decay 0 those of the latest batches alone
+      const mine = this.decay === 0 ? this.lastBatch : this._examples;
+      const theirs = other.decay === 0 ? other.lastBatch : other._examples;
+      const total = mine + theirs;
       if (store instanceof LowRankStore) store.reserve(store.mergeCapacity(os as LowRankStore));
-      store.merge(os, this._examples / total, other._examples / total);
+      store.merge(os, mine / total, theirs / total);
     }
     this._examples += other._examples;
+    this.lastBatch += other.lastBatch;
     this.factorValid = false;
     this.hasFactor = false;
     return this;
@@ -499,6 +534,7 @@ export class EmpiricalFisher {
       maxBytes: this.maxBytes,
       steps: this._steps,
       examples: this._examples,
+      lastBatch: this.lastBatch,
       betaPow: this.betaPow,
       store: store.save(),
     };
@@ -529,6 +565,7 @@ export class EmpiricalFisher {
     }
     F._steps = state.steps;
     F._examples = state.examples;
+    F.lastBatch = state.lastBatch;
     F.betaPow = state.betaPow;
     return F;
   }
@@ -572,7 +609,7 @@ export class EmpiricalFisher {
       throw new NotPositiveDefiniteError(
         info,
         `F + λI with λ = ${this._damping}, after ${JITTER_TRIES} retries with jitter up to mean(diag F)·${
-          JITTER[this.precision] * 100
+          this.precision === 'f32' ? '1e-4' : '1e-6'
         }; increase the damping`,
       );
     }
@@ -593,8 +630,8 @@ function checkStoreState(state: EmpiricalFisherState, precision: Precision): voi
   if (!s || typeof s !== 'object') throw new TypeError('state.store is missing');
   for (const [k, v] of Object.entries(s)) {
     if (ArrayBuffer.isView(v) && (v instanceof Float32Array || v instanceof Float64Array)) {
-      const isLowRankMeta = k.startsWith('batch');
-      if (!isLowRankMeta && check.precisionOf(`state.store.${k}`, v) !== precision) {
+      // S is kept in the Fisher's precision; the low-rank rows and weights are float64 always
+      if (k === 'S' && check.precisionOf(`state.store.${k}`, v) !== precision) {
         throw new TypeError(`state.store.${k} is not ${precision}`);
       }
       for (let i = 0; i < v.length; i++) {

@@ -47,8 +47,8 @@ function syrk<T extends FloatArray>(G: T, n: number, d: number, opts?: SyrkOptio
   check.size('n', n);
   check.size('d', d);
   const o = check.options('options', opts, ['alpha', 'beta', 'out']);
-  const alpha = o.alpha === undefined ? 1 : check.finite('alpha', o.alpha);
-  const beta = o.beta === undefined ? 0 : check.finite('beta', o.beta);
+  const alpha = o.alpha === undefined ? 1 : check.finiteIn(precision, 'alpha', o.alpha);
+  const beta = o.beta === undefined ? 0 : check.finiteIn(precision, 'beta', o.beta);
   check.length('G', G, n * d, 'n·d');
   const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, d * d, 'd·d');
   const e = getEngine();
@@ -123,7 +123,7 @@ function cholesky<T extends FloatArray>(A: T, d: number, opts?: CholeskyOptions<
   const precision = check.precisionOf('A', A);
   check.size('d', d);
   const o = check.options('options', opts, ['shift', 'out']);
-  const shift = o.shift === undefined ? 0 : check.finite('shift', o.shift);
+  const shift = o.shift === undefined ? 0 : check.finiteIn(precision, 'shift', o.shift);
   check.length('A', A, d * d, 'd·d');
   const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, d * d, 'd·d');
   const e = getEngine();
@@ -154,8 +154,8 @@ function rhsCount(B: FloatArray, d: number, nrhs: unknown): number {
     if (B.length !== 0) throw new RangeError(`B has length ${B.length}, expected 0 when d = 0`);
     return 0;
   }
-  if (B.length % d !== 0 || B.length === 0) {
-    throw new RangeError(`B has length ${B.length}, which is not a positive multiple of d = ${d} (B holds nrhs vectors of length d)`);
+  if (B.length % d !== 0) {
+    throw new RangeError(`B has length ${B.length}, which is not a multiple of d = ${d} (B holds nrhs vectors of length d)`);
   }
   return B.length / d;
 }
@@ -242,7 +242,7 @@ function solveSPD<T extends FloatArray>(A: T, d: number, B: FloatArray, opts?: S
   check.size('d', d);
   check.floatArray('B', B);
   const o = check.options('options', opts, ['shift', 'nrhs', 'out']);
-  const shift = o.shift === undefined ? 0 : check.finite('shift', o.shift);
+  const shift = o.shift === undefined ? 0 : check.finiteIn(precision, 'shift', o.shift);
   check.length('A', A, d * d, 'd·d');
   const nrhs = rhsCount(B, d, o.nrhs);
   const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, nrhs * d, 'nrhs·d');
@@ -345,7 +345,7 @@ function choleskyFactor<T extends FloatArray>(A: T, d: number, opts?: { shift?: 
   const precision = check.precisionOf('A', A);
   check.size('d', d);
   const o = check.options('options', opts, ['shift']);
-  const shift = o.shift === undefined ? 0 : check.finite('shift', o.shift);
+  const shift = o.shift === undefined ? 0 : check.finiteIn(precision, 'shift', o.shift);
   check.length('A', A, d * d, 'd·d');
   const e = getEngine();
   const lp = factorInWasm(e, precision, A, d, shift);

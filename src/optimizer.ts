@@ -111,6 +111,8 @@ export interface EmpiricalFisherOptimizerState {
   momentum: number;
   adaptive: { interval: number; min: number; max: number } | undefined;
   steps: number;
+  /** damping of the factor in use between refreshes (updateEvery > 1), if any */
+  factorDamping: number | undefined;
   velocity: FloatArray | undefined;
   fisher: EmpiricalFisherState;
 }
@@ -198,7 +200,7 @@ export class EmpiricalFisherOptimizer {
       damping = Math.min(max, Math.max(min, damping));
     }
     const fisherOptions: EmpiricalFisherOptions = {
-      precision: (o.precision as Precision | undefined) ?? ptype,
+      precision: o.precision === undefined ? ptype : (o.precision as Precision),
       damping: this.dampingFn ? 0 : damping,
       decay: o.decay === undefined ? 0.95 : (o.decay as number),
       biasCorrection: o.biasCorrection as boolean | undefined,
@@ -285,16 +287,17 @@ export class EmpiricalFisherOptimizer {
       e.k('gemv_t', p)(n, d, 1 / n, gp, d, onesp, 0, gbar);
       e.copy(vp, gbar, d * b);
       const savedDamping = F.damping;
+      // with λ = 0 the factorisation can fail even after the jitter retries (F = 0, say): keep a
+      // copy of F to put back, so that a failed step changes nothing
+      const undo = refresh && lambda === 0 ? F.save() : undefined;
       F.damping = lambda;
-      if (refresh) {
-        // a throwing factorisation leaves F updated: undo by not updating until it succeeds
-        F.updateInWasm(gp, n);
-      }
+      if (refresh) F.updateInWasm(gp, n);
       try {
         // on a refresh step ḡ is the mean of the rows just added: 'lowrank' solves in the span form
         if (refresh) F.solveLatestMeanInWasm(vp, n);
         else F.solveInWasm(vp, false);
       } catch (err) {
+        if (undo) F.restore(undo);
         F.damping = savedDamping;
         throw err;
       }
@@ -375,6 +378,7 @@ export class EmpiricalFisherOptimizer {
       momentum: this.momentum,
       adaptive: this.adaptive ? { interval: this.adaptive.interval, min: this.adaptive.min, max: this.adaptive.max } : undefined,
       steps: this._steps,
+      factorDamping: F.factorDamping,
       velocity: this.velocity !== 0 ? this.e.view(F.precision, this.velocity, this.d).slice() : undefined,
       fisher: F.save(),
     };
@@ -420,6 +424,12 @@ export class EmpiricalFisherOptimizer {
       const F = EmpiricalFisher.load(fs);
       opt.fisher.dispose();
       (opt as { fisher: EmpiricalFisher }).fisher = F;
+      // between refreshes the uninterrupted run reuses a factor made with the damping of the last
+      // refresh: make the same one (same F, same λ: the same bits)
+      if (state.factorDamping !== undefined && state.steps % state.updateEvery !== 0) {
+        F.damping = state.factorDamping;
+        F.prepareFactor();
+      }
       opt.fisher.damping = state.damping;
       if (state.velocity && opt.velocity !== 0) {
         checkFiniteJS('state.velocity', state.velocity);

@@ -431,9 +431,11 @@ interface Batch {
  * W gives each of its rows W/n; when older rows are evicted to make room, the rows of a batch that
  * remain share its weight (a subsample of that batch). Solves use the Woodbury identity
  *   (c·UᵀU + λI)⁻¹ g = (1/λ)(g − Ũᵀ (λI_r + ŨŨᵀ)⁻¹ Ũ g),  Ũ = √c·U,
- * exact for every g (also outside the span of the rows): the r × r Gram matrix comes from the gram
- * kernel in the store's precision; the r × r factor and its solves are in float64 whatever the
- * precision (they cost r³/3 and r², nothing next to the r²·d Gram).
+ * exact for every g, also outside the span of the rows. The rows, the r × r Gram matrix, its factor
+ * and the vectors of the solve are float64 whatever the precision: with a small λ the Woodbury form
+ * subtracts nearly equal vectors and amplifies any error of the Gram matrix by σ²/λ, which in f32
+ * would cost every digit (a relative residual near 1 at d = 10⁵). Inputs and outputs keep the
+ * user's precision.
  */
 export class LowRankStore implements FisherStore {
   readonly kind = 'lowrank';
@@ -456,7 +458,7 @@ export class LowRankStore implements FisherStore {
 
   /**
    * @param fixedRank rows kept; undefined: grow to hold at least one whole batch (all rows of the
-   *   latest batch when decay = 0; max(256, n) otherwise)
+   *   latest batch when decay = 0; max(defaultRank, n) otherwise)
    */
   constructor(
     private readonly e: Engine,
@@ -469,20 +471,17 @@ export class LowRankStore implements FisherStore {
     this.reserve(fixedRank ?? 0);
   }
 
-  static bytes(d: number, rank: number, precision: Precision): number {
-    return rank * d * BYTES[precision] + rank * rank * (BYTES[precision] + 8) + rank * (BYTES[precision] + 8);
+  /** storage for `rank` rows of length d */
+  static bytes(d: number, rank: number): number {
+    return 8 * (rank * d + 2 * rank * rank + rank);
   }
 
   /** rows kept now */
   get rank(): number {
     return this.used;
   }
-  get capacity(): number {
-    return this.cap;
-  }
 
-  // layout of holder.ptrs: rows (cap × d), K (cap × cap, precision), M (cap × cap, f64),
-  // t (cap, precision), t64 (cap, f64)
+  // holder.ptrs: rows (cap × d), K (cap × cap), M (cap × cap), t (cap), all float64
   private get rows(): number {
     return this.holder.ptrs[0];
   }
@@ -495,19 +494,15 @@ export class LowRankStore implements FisherStore {
   private get t(): number {
     return this.holder.ptrs[3];
   }
-  private get t64(): number {
-    return this.holder.ptrs[4];
-  }
 
   /** Makes room for `rows` rows (keeps the rows held). May throw (memory) but then changes nothing. */
   reserve(rows: number): void {
     if (rows <= this.cap && this.holder.ptrs.length > 0) return;
-    const { e, precision, d } = this;
-    const b = BYTES[precision];
+    const { e, d } = this;
     const r = Math.max(rows, 1);
-    const ptrs = allocAll(e, [r * d * b, r * r * b, r * r * 8, r * b, r * 8]);
+    const ptrs = allocAll(e, [r * d * 8, r * r * 8, r * r * 8, r * 8]);
     if (this.holder.ptrs.length > 0) {
-      e.copy(ptrs[0], this.rows, this.used * d * b);
+      e.copy(ptrs[0], this.rows, this.used * d * 8);
       for (const p of this.holder.ptrs) e.free(p);
     }
     this.holder.ptrs = ptrs;
@@ -541,9 +536,14 @@ export class LowRankStore implements FisherStore {
     this.batches.set(key, { stamp: this.stamp++, weight: weight * n, kept: m });
     const slots = this.makeRoom(m);
     // the last m rows of the batch (all of it unless it alone exceeds the capacity)
-    const b = BYTES[this.precision];
+    const { e, d, precision } = this;
+    const b = BYTES[precision];
+    const promote = e.exports.promote_f32_f64 as (n: number, src: number, dst: number) => void;
     for (let i = 0; i < m; i++) {
-      this.e.copy(this.rows + slots[i] * this.d * b, gp + (n - m + i) * this.d * b, this.d * b);
+      const src = gp + (n - m + i) * d * b;
+      const dst = this.rows + slots[i] * d * 8;
+      if (precision === 'f64') e.copy(dst, src, d * 8);
+      else promote(d, src, dst);
       this.rowBatch[slots[i]] = key;
     }
   }
@@ -551,8 +551,7 @@ export class LowRankStore implements FisherStore {
   /** Frees `m` slots by evicting the oldest rows if needed; returns the slots to fill. */
   private makeRoom(m: number): number[] {
     const slots: number[] = [];
-    const free = this.cap - this.used;
-    const evict = m - free;
+    const evict = m - (this.cap - this.used);
     if (evict > 0) {
       const order: number[] = [];
       for (let i = 0; i < this.used; i++) order.push(i);
@@ -586,7 +585,7 @@ export class LowRankStore implements FisherStore {
   }
 
   factor(c: number, shift: number): number {
-    const { e, precision, d } = this;
+    const { e, d } = this;
     const r = this.used;
     if (!(shift > 0)) {
       // the Woodbury form needs λ > 0; with fewer rows than parameters F itself is singular
@@ -597,10 +596,10 @@ export class LowRankStore implements FisherStore {
     for (let i = 0; i < r; i++) s[i] = Math.sqrt(c * w[i]);
     if (r > 0) {
       if (!this.gramValid) {
-        e.k('gram', precision)(r, d, 1, this.rows, d, 0, this.k, r, e.work);
+        e.k('gram', 'f64')(r, d, 1, this.rows, d, 0, this.k, r, e.work);
         this.gramValid = true;
       }
-      const K = e.view(precision, this.k, r * r);
+      const K = e.view64(this.k, r * r);
       const M = e.view64(this.m, r * r);
       for (let i = 0; i < r; i++) {
         for (let j = 0; j <= i; j++) M[i * r + j] = s[i] * s[j] * K[i * r + j];
@@ -615,89 +614,119 @@ export class LowRankStore implements FisherStore {
     return 0;
   }
 
-  solve(xp: number): void {
-    const { e, precision, d } = this;
-    const r = this.factored;
-    if (r > 0) {
-      const s = this.scales;
-      e.k('gemv_n', precision)(r, d, 1, this.rows, d, xp, 0, this.t);
-      const t = e.view(precision, this.t, r);
-      const t64 = e.view64(this.t64, r);
-      for (let i = 0; i < r; i++) t64[i] = s[i] * t[i];
-      e.k('potrs', 'f64')(r, 1, this.m, r, this.t64, r, e.work);
-      const z = e.view64(this.t64, r);
-      const zt = e.view(precision, this.t, r);
-      for (let i = 0; i < r; i++) zt[i] = s[i] * z[i];
-      e.k('gemv_t', precision)(r, d, -1, this.rows, d, this.t, 1, xp);
+  /**
+   * Runs `f` on a float64 copy of the length-d vector at xp (or on xp itself in f64), then writes
+   * the copy back in the store's precision if `writeBack`.
+   */
+  private inF64<R>(xp: number, writeBack: boolean, f: (p: number) => R): R {
+    const { e, d } = this;
+    if (this.precision === 'f64') return f(xp);
+    const yp = e.alloc(d * 8);
+    try {
+      (e.exports.promote_f32_f64 as (n: number, s: number, t: number) => void)(d, xp, yp);
+      const result = f(yp);
+      if (writeBack) (e.exports.demote_f64_f32 as (n: number, s: number, t: number) => void)(d, yp, xp);
+      return result;
+    } finally {
+      e.free(yp);
     }
-    e.k('scal', precision)(d, 1 / this.shift, xp);
+  }
+
+  solve(xp: number): void {
+    const { e, d } = this;
+    const r = this.factored;
+    this.inF64(xp, true, (yp) => {
+      if (r > 0) {
+        e.k('gemv_n', 'f64')(r, d, 1, this.rows, d, yp, 0, this.t);
+        const t = e.view64(this.t, r);
+        this.solveSmall(r, (i) => this.scales[i] * t[i]);
+        e.k('gemv_t', 'f64')(r, d, -1, this.rows, d, this.t, 1, yp);
+      }
+      e.k('scal', 'f64')(d, 1 / this.shift, yp);
+    });
+  }
+
+  /**
+   * t ← diag(s)·M⁻¹·a with a_i = rhs(i): the r × r part of the Woodbury solve. The caller's
+   * vector is read through `rhs` before t is written.
+   */
+  private solveSmall(r: number, rhs: (i: number) => number): void {
+    const e = this.e;
+    const s = this.scales;
+    const a = new Float64Array(r);
+    for (let i = 0; i < r; i++) a[i] = rhs(i);
+    const t = e.view64(this.t, r);
+    t.set(a);
+    e.k('potrs', 'f64')(r, 1, this.m, r, this.t, r, e.work);
+    const z = e.view64(this.t, r);
+    for (let i = 0; i < r; i++) z[i] = s[i] * z[i];
   }
 
   /**
    * x ← (c·S + shift·I)⁻¹ ḡ for ḡ the mean of the n rows of the latest batch, in the span form
    * (push-through identity): ḡ = Ũᵀa with a_i = 1/(n·s_i) on that batch's rows, so
-   * (ŨᵀŨ + λI)⁻¹ḡ = Ũᵀ(ŨŨᵀ + λI)⁻¹a — no subtraction, so no cancellation when λ is small.
-   * Returns false (and does nothing) unless every row of that batch is held and factored.
+   * (ŨᵀŨ + λI)⁻¹ḡ = Ũᵀ(ŨŨᵀ + λI)⁻¹a — no subtraction at all. Returns false (and does nothing)
+   * unless every row of that batch is held and factored.
    */
   solveLatestMean(xp: number, n: number): boolean {
     const bt = this.batches.get(this.lastKey);
     const r = this.factored;
     if (!bt || bt.kept !== n || r !== this.used || r === 0) return false;
-    const { e, precision, d } = this;
+    const { e, d } = this;
     const s = this.scales;
-    const t64 = e.view64(this.t64, r);
-    for (let i = 0; i < r; i++) t64[i] = this.rowBatch[i] === this.lastKey ? 1 / (n * s[i]) : 0;
-    e.k('potrs', 'f64')(r, 1, this.m, r, this.t64, r, e.work);
-    const z = e.view64(this.t64, r);
-    const zt = e.view(precision, this.t, r);
-    for (let i = 0; i < r; i++) zt[i] = s[i] * z[i];
-    e.k('gemv_t', precision)(r, d, 1, this.rows, d, this.t, 0, xp);
+    this.inF64(xp, true, (yp) => {
+      this.solveSmall(r, (i) => (this.rowBatch[i] === this.lastKey ? 1 / (n * s[i]) : 0));
+      e.k('gemv_t', 'f64')(r, d, 1, this.rows, d, this.t, 0, yp);
+    });
     return true;
   }
 
   meanDiagonal(): number {
-    const { e, precision, d } = this;
+    const { e, d } = this;
     const w = this.rowWeights();
-    const dot = e.k('dot', precision);
-    const b = BYTES[precision];
+    const dot = e.k('dot', 'f64');
     let t = 0;
     for (let i = 0; i < this.used; i++) {
-      const p = this.rows + i * d * b;
+      const p = this.rows + i * d * 8;
       t += w[i] * dot(d, p, p);
     }
     return t / d;
   }
 
   quadratic(vp: number, c: number): number {
-    const { e, precision, d } = this;
+    const { e, d } = this;
     const r = this.used;
     if (r === 0) return 0;
     const w = this.rowWeights();
-    e.k('gemv_n', precision)(r, d, 1, this.rows, d, vp, 0, this.t);
-    const t = e.view(precision, this.t, r);
-    let q = 0;
-    for (let i = 0; i < r; i++) q += w[i] * t[i] * t[i];
-    return c * q;
+    return this.inF64(vp, false, (yp) => {
+      e.k('gemv_n', 'f64')(r, d, 1, this.rows, d, yp, 0, this.t);
+      const t = e.view64(this.t, r);
+      let q = 0;
+      for (let i = 0; i < r; i++) q += w[i] * t[i] * t[i];
+      return c * q;
+    });
   }
 
   toDense(op: number, c: number): void {
     const { e, precision, d } = this;
     const r = this.used;
-    const b = BYTES[precision];
     if (r === 0) {
-      e.zero(op, d * d * b);
+      e.zero(op, d * d * BYTES[precision]);
       return;
     }
     const w = this.rowWeights();
-    const tmp = e.alloc(r * d * b);
+    const tmp = e.alloc(r * d * 8);
+    const full = precision === 'f64' ? op : e.alloc(d * d * 8);
     try {
-      e.copy(tmp, this.rows, r * d * b);
-      const scal = e.k('scal', precision);
-      for (let i = 0; i < r; i++) scal(d, Math.sqrt(c * w[i]), tmp + i * d * b);
-      e.k('syrk', precision)(r, d, 1, tmp, d, 0, op, d, e.work);
-      e.k('symmetrize', precision)(d, op, d);
+      e.copy(tmp, this.rows, r * d * 8);
+      const scal = e.k('scal', 'f64');
+      for (let i = 0; i < r; i++) scal(d, Math.sqrt(c * w[i]), tmp + i * d * 8);
+      e.k('syrk', 'f64')(r, d, 1, tmp, d, 0, full, d, e.work);
+      e.k('symmetrize', 'f64')(d, full, d);
+      if (full !== op) (e.exports.demote_f64_f32 as (n: number, s: number, t: number) => void)(d * d, full, op);
     } finally {
       e.free(tmp);
+      if (full !== op) e.free(full);
     }
   }
 
@@ -714,7 +743,7 @@ export class LowRankStore implements FisherStore {
     const keys = [...this.batches.keys()];
     return {
       capacity: this.cap,
-      rows: copyOut(this.e, this.precision, this.rows, this.used * this.d),
+      rows: this.e.view64(this.rows, this.used * this.d).slice(),
       rowBatch: this.rowBatch.slice(0, this.used),
       batchKeys: new Int32Array(keys),
       batchStamps: new Float64Array(keys.map((k) => this.batches.get(k)!.stamp)),
@@ -722,14 +751,15 @@ export class LowRankStore implements FisherStore {
       batchKept: new Int32Array(keys.map((k) => this.batches.get(k)!.kept)),
       nextKey: this.nextKey,
       stamp: this.stamp,
+      lastKey: this.lastKey,
     };
   }
 
   load(state: StoreState): void {
-    const rows = state.rows as FloatArray;
+    const rows = state.rows as Float64Array;
     const used = rows.length / this.d;
     this.reserve(Math.max(state.capacity as number, used));
-    this.e.put(this.precision, this.rows, rows);
+    this.e.view64(this.rows, rows.length).set(rows);
     this.used = used;
     this.rowBatch.fill(-1);
     this.rowBatch.set(state.rowBatch as Int32Array);
@@ -743,6 +773,7 @@ export class LowRankStore implements FisherStore {
     }
     this.nextKey = state.nextKey as number;
     this.stamp = state.stamp as number;
+    this.lastKey = state.lastKey as number;
     this.factored = 0;
     this.gramValid = false;
   }
@@ -759,7 +790,7 @@ export class LowRankStore implements FisherStore {
     for (const bt of this.batches.values()) bt.weight *= a;
     // the other's batches, oldest first, as batches of their own (same stamps: same age)
     const keys = [...o.batches.keys()].sort((x, y) => o.batches.get(x)!.stamp - o.batches.get(y)!.stamp || x - y);
-    const bytes = BYTES[this.precision] * this.d;
+    const bytes = 8 * this.d;
     for (const okey of keys) {
       const ob = o.batches.get(okey)!;
       const src: number[] = [];
@@ -774,6 +805,7 @@ export class LowRankStore implements FisherStore {
       }
     }
     this.stamp = Math.max(this.stamp, o.stamp);
+    this.lastKey = -1;
     this.factored = 0;
     this.gramValid = false;
   }

@@ -46,6 +46,18 @@ export function finite(name: string, v: unknown): number {
   return v;
 }
 
+/**
+ * A finite number that stays finite in `precision` (a float64 value beyond ±3.4e38 becomes ±∞ in
+ * f32), or a RangeError naming the argument.
+ */
+export function finiteIn(precision: Precision, name: string, v: unknown): number {
+  const x = finite(name, v);
+  if (precision === 'f32' && !Number.isFinite(Math.fround(x))) {
+    throw new RangeError(`${name} = ${x} is out of the range of f32 (it would become ±Infinity)`);
+  }
+  return x;
+}
+
 /** Checks `x.length === expected`; `formula` says how the expectation was computed ("n·d"). */
 export function length(name: string, x: ArrayLike<number>, expected: number, formula: string): void {
   if (x.length !== expected) {

@@ -20,7 +20,7 @@ export function precisionOf(Type: FloatArrayCtor): 'f32' | 'f64' {
   return Type === Float32Array ? 'f32' : 'f64';
 }
 
-export function typeName(Type: FloatArrayCtor): string {
+export function typeName(Type: FloatArrayCtor): 'f32' | 'f64' {
   return Type === Float32Array ? 'f32' : 'f64';
 }
 
@@ -318,8 +318,9 @@ export function withUpper<T extends FloatArray>(A: T, d: number, value: number):
 }
 
 /**
- * Block and tile boundaries of assembly/config.ts (MR = 6, NR = 8 (f32) / 4 (f64), NB = 128,
- * TB = 64, MC = 96, KC = 256) and the sizes around them.
+ * Block and tile boundaries of assembly/config.ts (MR = 4, NR = 8 (f32) / 4 (f64), NB2 = 32,
+ * TB = 64, MC = 96, NB = 128, KC = 256; NC = 1024 is covered by the syrk kernel test) and the sizes
+ * around them, densely from 1 to 17.
  */
 export const BOUNDARY_SIZES: readonly number[] = [
   1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 63, 64, 65, 95, 96,

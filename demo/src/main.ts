@@ -1,0 +1,195 @@
+/**
+ * The demo page: controls → the training worker (worker.ts); its losses and accuracies → the
+ * curves (chart.ts). All numeric work is in the worker; this thread only draws.
+ */
+import { draw, type Series } from './chart.js';
+import type { EvalResult, FromWorker, ModelId, OptimizerId, RunConfig, ToWorker, TrainConfig } from './protocol.js';
+
+const NAMES: Record<OptimizerId, string> = { ef: 'empirical Fisher', sgd: 'SGD', adam: 'Adam' };
+const COLORS: Record<OptimizerId, string> = { ef: '#d9480f', sgd: '#1c7ed6', adam: '#2b8a3e' };
+const IDS: OptimizerId[] = ['ef', 'sgd', 'adam'];
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const canvas = $<HTMLCanvasElement>('chart');
+const status = $('status');
+const startButton = $<HTMLButtonElement>('start');
+const pauseButton = $<HTMLButtonElement>('pause');
+
+interface Track {
+  evals: { x: number; loss: number; accuracy: number }[];
+  /** exponential moving average of the training minibatch loss */
+  smooth: { x: number; y: number }[];
+  ema: number | undefined;
+  ms: number;
+  msCount: number;
+  error?: string;
+}
+
+/** What the page knows; also read by the end-to-end test (window.__demo). */
+const state = {
+  ready: false,
+  running: false,
+  step: 0,
+  config: undefined as TrainConfig | undefined,
+  d: 0,
+  tracks: new Map<OptimizerId, Track>(),
+  errors: [] as string[],
+};
+(window as unknown as { __demo: typeof state }).__demo = state;
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const send = (m: ToWorker) => worker.postMessage(m);
+
+function num(id: string, fallback: number): number {
+  const v = Number($<HTMLInputElement>(id).value);
+  return Number.isFinite(v) ? v : fallback;
+}
+
+function readConfig(): TrainConfig {
+  const runs: RunConfig[] = [];
+  for (const id of IDS) {
+    if (!$<HTMLInputElement>(`on-${id}`).checked) continue;
+    const lr = num(`lr-${id}`, 0.1);
+    runs.push(id === 'ef' ? { id, lr, damping: Math.max(0, num('damping-ef', 0.01)) } : id === 'sgd' ? { id, lr, momentum: 0.9 } : { id, lr });
+  }
+  return {
+    model: $<HTMLSelectElement>('model').value as ModelId,
+    batch: Math.max(1, Math.round(num('batch', 64))),
+    runs,
+    evalEvery: Math.max(1, Math.round(num('evalEvery', 10))),
+    maxSteps: Math.max(0, Math.round(num('maxSteps', 0))),
+    seed: 1,
+  };
+}
+
+let scheduled = false;
+function redraw(): void {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    render();
+  });
+}
+
+function render(): void {
+  const loss: Series[] = [];
+  const acc: Series[] = [];
+  for (const [id, t] of state.tracks) {
+    loss.push({ label: NAMES[id], color: COLORS[id], points: t.evals.map((e) => ({ x: e.x, y: e.loss })), faint: t.smooth });
+    acc.push({ label: NAMES[id], color: COLORS[id], points: t.evals.map((e) => ({ x: e.x, y: e.accuracy })) });
+  }
+  draw(
+    canvas,
+    [
+      { title: 'cross-entropy loss (test: thick, training batches: thin)', series: loss, format: (y) => y.toFixed(2), fromZero: true },
+      { title: 'test accuracy', series: acc, format: (y) => `${Math.round(y * 100)}%`, yRange: accuracyRange() },
+    ],
+    'steps',
+  );
+  renderStats();
+}
+
+function accuracyRange(): [number, number] {
+  let lo = 1;
+  for (const t of state.tracks.values()) for (const e of t.evals.slice(1)) lo = Math.min(lo, e.accuracy);
+  return [Math.max(0, Math.floor(lo * 10) / 10 - 0.1), 1];
+}
+
+function renderStats(): void {
+  const rows = [...state.tracks].map(([id, t]) => {
+    const last = t.evals[t.evals.length - 1];
+    const ms = t.msCount ? (t.ms / t.msCount).toFixed(1) : '–';
+    return `<tr><td><span class="swatch ${id}"></span>${NAMES[id]}</td><td>test loss ${last ? last.loss.toFixed(3) : '–'}</td>
+      <td>accuracy ${last ? (last.accuracy * 100).toFixed(1) + '%' : '–'}</td><td>${ms} ms/step</td><td>${t.error ? 'stopped: ' + t.error : ''}</td></tr>`;
+  });
+  $('stats').innerHTML = rows.length ? `<table>${rows.join('')}</table>` : '';
+}
+
+function setStatus(text: string, error = false): void {
+  status.textContent = text;
+  status.classList.toggle('error', error);
+}
+
+function describe(): string {
+  const c = state.config;
+  if (!c) return '';
+  return `${c.model === 'logistic' ? 'logistic regression' : 'MLP'} (d = ${state.d.toLocaleString('en')}), batch ${c.batch}`;
+}
+
+worker.onmessage = (e: MessageEvent<FromWorker>) => {
+  const m = e.data;
+  switch (m.type) {
+    case 'ready':
+      state.ready = true;
+      startButton.disabled = false;
+      setStatus(
+        `ready: ${m.train} training and ${m.test} test digits; WebAssembly SIMD ${m.simd ? 'on' : 'off'}, ` +
+          `crossOriginIsolated ${m.isolated}. Press "Train from scratch".`,
+      );
+      render();
+      break;
+    case 'started':
+      state.config = m.config;
+      state.d = m.d;
+      state.step = 0;
+      state.tracks = new Map(m.config.runs.map((r) => [r.id, { evals: [], smooth: [], ema: undefined, ms: 0, msCount: 0 }]));
+      break;
+    case 'step':
+      state.step = m.step;
+      for (const r of m.results) {
+        const t = state.tracks.get(r.id)!;
+        t.ema = t.ema === undefined ? r.loss : 0.9 * t.ema + 0.1 * r.loss;
+        t.smooth.push({ x: m.step, y: t.ema });
+        t.ms += r.ms;
+        t.msCount++;
+      }
+      setStatus(`training ${describe()}: step ${m.step}`);
+      redraw();
+      break;
+    case 'eval':
+      for (const r of m.results as EvalResult[]) state.tracks.get(r.id)?.evals.push({ x: m.step, loss: r.loss, accuracy: r.accuracy });
+      redraw();
+      break;
+    case 'run-error': {
+      const t = state.tracks.get(m.id);
+      if (t) t.error = m.message;
+      state.errors.push(`${m.id} at step ${m.step}: ${m.message}`);
+      redraw();
+      break;
+    }
+    case 'state':
+      state.running = m.running;
+      pauseButton.disabled = state.config === undefined;
+      pauseButton.textContent = m.running ? 'Pause' : m.done ? `Continue ${state.config?.maxSteps} more steps` : 'Resume';
+      if (!m.running) setStatus(`${describe()}: ${m.step} steps${m.done ? ' (done)' : ' (paused)'}`);
+      break;
+    case 'error':
+      state.errors.push(m.message);
+      setStatus(`error: ${m.message}`, true);
+      break;
+  }
+};
+worker.onerror = (e) => {
+  state.errors.push(e.message);
+  setStatus(`worker error: ${e.message}`, true);
+};
+
+startButton.onclick = () => {
+  const config = readConfig();
+  if (config.runs.length === 0) return setStatus('choose at least one optimizer', true);
+  send({ type: 'start', config });
+};
+pauseButton.onclick = () => send(state.running ? { type: 'pause' } : { type: 'resume' });
+// the SGD learning rate of the sweep in examples/mnist differs per model
+$('model').addEventListener('change', () => {
+  $<HTMLInputElement>('lr-sgd').value = $<HTMLSelectElement>('model').value === 'mlp' ? '0.1' : '0.3';
+});
+// a changed model or batch size needs fresh parameters: say so
+for (const id of ['model', 'batch', 'lr-ef', 'damping-ef', 'lr-sgd', 'lr-adam', 'on-ef', 'on-sgd', 'on-adam']) {
+  $(id).addEventListener('change', () => {
+    if (state.config) setStatus('settings changed: press "Train from scratch" to apply them');
+  });
+}
+window.addEventListener('resize', redraw);
+render();

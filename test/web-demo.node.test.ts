@@ -1,0 +1,172 @@
+/**
+ * End to end: the live demo page (`npm run demo:web`) in headless Chromium. Builds the demo (data
+ * and bundles), serves demo/ from 127.0.0.1 on a free port, opens the page, starts training the
+ * MNIST logistic regression with the empirical Fisher optimizer, SGD and Adam, waits for some
+ * steps, and checks that every optimizer's test loss fell, that the accuracy rose, and that the
+ * canvas was drawn (its pixels changed). Saves a screenshot to demo-output/web.png.
+ *
+ * Node-only (node:http, playwright). Skipped without Chromium (a failure with EF_REQUIRE_BROWSER).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright';
+import { buildDemo } from '../scripts/build-demo-web.mjs';
+import { serveStatic, type StaticServer } from '../scripts/static-server.mjs';
+import { BROWSER_REQUIRED_MESSAGE, BROWSER_SKIPPED_MESSAGE, CHROMIUM_ARGS, browserRequired, chromiumPath } from './browser/chromium.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const executablePath = chromiumPath();
+const STEPS = 60;
+
+interface DemoState {
+  ready: boolean;
+  running: boolean;
+  step: number;
+  errors: string[];
+  tracks: Map<string, { evals: { x: number; loss: number; accuracy: number }[]; error?: string }>;
+}
+
+/** FNV-1a of the canvas pixels (read in the page). */
+async function canvasHash(page: Page): Promise<{ hash: number; inked: number }> {
+  return page.evaluate(() => {
+    const c = document.getElementById('chart') as HTMLCanvasElement;
+    const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let h = 0x811c9dc5;
+    let inked = 0; // pixels that are neither white nor grey: the coloured curves
+    for (let i = 0; i < px.length; i += 4) {
+      h = Math.imul(h ^ px[i] ^ (px[i + 1] << 8) ^ (px[i + 2] << 16), 0x01000193);
+      const r = px[i];
+      const g = px[i + 1];
+      const b = px[i + 2];
+      if (Math.max(r, g, b) - Math.min(r, g, b) > 60) inked++;
+    }
+    return { hash: h >>> 0, inked };
+  });
+}
+
+describe.skipIf(!executablePath)('the live demo page', () => {
+  let browser: Browser;
+  let server: StaticServer;
+
+  beforeAll(async () => {
+    await buildDemo({ quiet: true });
+    [browser, server] = await Promise.all([
+      chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true }),
+      serveStatic({ '/': join(root, 'demo') }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it(`trains the logistic regression live in a worker: losses fall, the canvas is drawn (${STEPS} steps)`, async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 860 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
+    });
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as unknown as { __demo: DemoState }).__demo.ready, undefined, { timeout: 60_000 });
+    expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(false);
+    const before = await canvasHash(page);
+
+    // the default optimizers (empirical Fisher, SGD, Adam); a batch of 64; evaluate every 10 steps
+    await page.selectOption('#model', 'logistic');
+    await page.fill('#batch', '64');
+    await page.fill('#evalEvery', '10');
+    await page.fill('#maxSteps', String(STEPS));
+    await page.click('#start');
+    await page.waitForFunction(
+      (steps) => {
+        const s = (window as unknown as { __demo: DemoState }).__demo;
+        return (s.step >= steps && !s.running) || s.errors.length > 0;
+      },
+      STEPS,
+      { timeout: 100_000, polling: 250 },
+    );
+    await page.waitForTimeout(300); // the last frame
+    const after = await canvasHash(page);
+    const result = await page.evaluate(() => {
+      const s = (window as unknown as { __demo: DemoState }).__demo;
+      return {
+        step: s.step,
+        errors: s.errors,
+        tracks: [...s.tracks].map(([id, t]) => ({ id, evals: t.evals, error: t.error })),
+        status: document.getElementById('status')!.textContent,
+      };
+    });
+    mkdirSync(join(root, 'demo-output'), { recursive: true });
+    await page.screenshot({ path: join(root, 'demo-output', 'web.png'), fullPage: true });
+    await page.close();
+
+    expect(result.errors).toEqual([]);
+    expect(problems).toEqual([]);
+    expect(result.step).toBe(STEPS);
+    expect(result.tracks.map((t) => t.id).sort()).toEqual(['adam', 'ef', 'sgd']);
+    for (const t of result.tracks) {
+      const first = t.evals[0];
+      const last = t.evals[t.evals.length - 1];
+      expect(first.x, t.id).toBe(0);
+      expect(last.x, t.id).toBe(STEPS);
+      expect(t.evals.length, t.id).toBe(STEPS / 10 + 1);
+      // from zero weights: loss ln 10 ≈ 2.30 and 10 % accuracy (every logit equal, class 0 predicted)
+      expect(first.loss, t.id).toBeCloseTo(Math.log(10), 5);
+      expect(last.loss, `${t.id}: test loss ${first.loss} → ${last.loss}`).toBeLessThan(0.7 * first.loss);
+      expect(last.accuracy, `${t.id}: test accuracy ${first.accuracy} → ${last.accuracy}`).toBeGreaterThan(0.6);
+    }
+    console.log(
+      'demo after %d steps: %s',
+      result.step,
+      result.tracks
+        .map((t) => {
+          const l = t.evals[t.evals.length - 1];
+          return `${t.id} loss ${t.evals[0].loss.toFixed(3)} → ${l.loss.toFixed(3)}, accuracy ${(l.accuracy * 100).toFixed(1)}%`;
+        })
+        .join('; '),
+    );
+    expect(after.hash).not.toBe(before.hash);
+    expect(after.inked).toBeGreaterThan(before.inked + 500);
+  });
+
+  it('the MLP (784–32–10) trains too: 20 steps, every test loss falls', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as unknown as { __demo: DemoState }).__demo.ready, undefined, { timeout: 60_000 });
+    await page.selectOption('#model', 'mlp');
+    await page.fill('#evalEvery', '10');
+    await page.fill('#maxSteps', '20');
+    await page.click('#start');
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { __demo: DemoState }).__demo;
+        return (s.step >= 20 && !s.running) || s.errors.length > 0;
+      },
+      undefined,
+      { timeout: 100_000, polling: 250 },
+    );
+    const result = await page.evaluate(() => {
+      const s = (window as unknown as { __demo: DemoState }).__demo;
+      return { errors: s.errors, d: (s as unknown as { d: number }).d, tracks: [...s.tracks].map(([id, t]) => ({ id, evals: t.evals })) };
+    });
+    await page.close();
+    expect(result.errors).toEqual([]);
+    expect(result.d).toBe(25_450);
+    expect(result.tracks.map((t) => t.id).sort()).toEqual(['adam', 'ef', 'sgd']);
+    for (const t of result.tracks) {
+      expect(t.evals.map((e) => e.x), t.id).toEqual([0, 10, 20]);
+      expect(t.evals[2].loss, t.id).toBeLessThan(t.evals[0].loss);
+    }
+  });
+});
+
+describe.runIf(!executablePath)('the live demo page without Chromium', () => {
+  it(browserRequired() ? 'FAILS: EF_REQUIRE_BROWSER is set' : 'is skipped (see the message)', () => {
+    console.warn(BROWSER_SKIPPED_MESSAGE);
+    expect(browserRequired(), BROWSER_REQUIRED_MESSAGE).toBe(false);
+  });
+});
