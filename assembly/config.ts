@@ -1,8 +1,11 @@
 // Block and tile sizes: the one place they live (BLIS keeps them as data in one config file).
 //
 // Register tile of the micro-kernel: MR rows of C by NV vectors (NR = NV · lanes elements).
-// MR · NV accumulators must fit V8's 15 usable xmm registers together with NV loaded B vectors
-// and one broadcast: MR·NV + NV + 1 ≤ 15.
+// MR · NV accumulators live in registers together with NV loaded B vectors and one broadcast.
+// V8 gives wasm 16 xmm registers, but measured on Zen 5 / Node 20 only the 8-accumulator tiles run
+// at full speed (4 × 2 and 2 × 4: ~47 GFLOP/s f32 in syrk); 5 × 2, 3 × 3, 6 × 2, 4 × 3 spill
+// (20–30), and unrolling the k-loop (KU 2, 4) lets binaryen hoist the loads of later steps, which
+// lengthens live ranges and spills too (25–30).
 //
 //   f32: lanes = 4 → NR = 4·NV        f64: lanes = 2 → NR = 2·NV
 //
@@ -28,7 +31,8 @@ export const NB: i32 = 128;
 export const NB2: i32 = 32;
 /** Block width of the blocked triangular solves (trsm inside potrf and potrs). */
 export const TB: i32 = 64;
-/** Vectors of right-hand-side rows solved together by the small triangular solves (RB = TV · lanes rows). */
+/** Vectors of right-hand-side rows solved together by the small triangular solves (RB = TV · lanes
+ *  rows); trsm.ts is written for TV = 4 (TV = 8 spills: 8 vs 12 GFLOP/s f64). */
 export const TV: i32 = 4;
 /** potrs switches from per-row substitution to the blocked solve at this many rhs. */
 export const POTRS_BLOCKED_MIN_RHS: i32 = 4;

@@ -1,45 +1,12 @@
 // Triangular solves with many right-hand sides stored as rows (B is m × n, row-major), L n × n
 // lower. Row form of the two Cholesky substitutions:
-//   trsm_rlt: B ← B·L⁻ᵀ  (each row b: solves L y = b; forward substitution)
-//   trsm_rln: B ← B·L⁻¹  (each row y: solves Lᵀ x = y; back substitution)
+//   rlt: B ← B·L⁻ᵀ  (each row b: solves L y = b; forward substitution)
+//   rln: B ← B·L⁻¹  (each row y: solves Lᵀ x = y; back substitution)
 // The blocked versions split L into TB-wide column blocks: the coupling to the blocks already
-// solved is one gemm_nt on the micro-kernel, the diagonal block is solved row by row.
+// solved is one gemm_nt on the micro-kernel; the diagonal blocks go to the small solves below.
 import { TB, TV, TRSM_OFFSET, lanes } from './config';
 import { gemm_nt } from './gemm';
-import { dot, axpy } from './level1';
 import { imin, transposeBlock } from './simd';
-
-/** B (m × n) ← B·L⁻ᵀ, unblocked: x_j = (b_j − x[0:j]·L[j, 0:j]) / L_jj. */
-export function trsm_rlt<T>(m: i32, n: i32, l: usize, ldl: i32, b: usize, ldb: i32): void {
-  const S = <usize>sizeof<T>();
-  const ls = <usize>ldl * S;
-  const bs = <usize>ldb * S;
-  for (let i = 0; i < m; i++) {
-    const br = b + <usize>i * bs;
-    for (let j = 0; j < n; j++) {
-      const lr = l + <usize>j * ls;
-      const bp = br + <usize>j * S;
-      store<T>(bp, (load<T>(bp) - dot<T>(j, br, lr)) / load<T>(lr + <usize>j * S));
-    }
-  }
-}
-
-/** B (m × n) ← B·L⁻¹, unblocked: from the last column, x_j = y_j / L_jj, y[0:j] −= x_j L[j, 0:j]. */
-export function trsm_rln<T>(m: i32, n: i32, l: usize, ldl: i32, b: usize, ldb: i32): void {
-  const S = <usize>sizeof<T>();
-  const ls = <usize>ldl * S;
-  const bs = <usize>ldb * S;
-  for (let i = 0; i < m; i++) {
-    const br = b + <usize>i * bs;
-    for (let j = n - 1; j >= 0; j--) {
-      const lr = l + <usize>j * ls;
-      const bp = br + <usize>j * S;
-      const x = load<T>(bp) / load<T>(lr + <usize>j * S);
-      store<T>(bp, x);
-      axpy<T>(j, -x, lr, br);
-    }
-  }
-}
 
 // The small solves (n ≤ TB) work on RB = TV · lanes rows of B at a time, transposed into the
 // workspace so that one vector holds one column of lanes rows: the substitution then runs down the

@@ -5,9 +5,8 @@
  * optimizer's learning rate (and the empirical Fisher's damping) is the one with the lowest
  * validation loss after a few epochs on a held-out part of the training digits.
  */
+import { EmpiricalFisherOptimizer } from '../../src/index.js';
 import { Adam, LogisticRegression, MLP, SGD, type Classifier, type FloatArray } from '../../src/models/index.js';
-// TEMPORARY: until the library's optimizer lands, switch this one import to '../../src/index.js'.
-import { EmpiricalFisherOptimizer } from './ef-adapter.js';
 
 export type ModelName = 'logistic' | 'mlp';
 export type OptimizerName = 'sgd' | 'adam' | 'ef';
@@ -75,7 +74,7 @@ export function createStepper(
         opt.step(rows, n);
       },
       dispose() {
-        (opt as { dispose?: () => void }).dispose?.();
+        opt.dispose();
       },
     };
   }
