@@ -26,9 +26,9 @@ export const MC: i32 = 96;
 /** Columns of the packed B block; multiple of NR for both precisions. */
 export const NC: i32 = 1024;
 /** Block column width of the blocked Cholesky (potrf). */
-export const NB: i32 = 128;
+export const NB: i32 = 64;
 /** Block width of the diagonal blocks inside potrf's diagonal block (recursion level 2). */
-export const NB2: i32 = 32;
+export const NB2: i32 = 16;
 /** Block width of the blocked triangular solves (trsm inside potrf and potrs). */
 export const TB: i32 = 64;
 /** Vectors of right-hand-side rows solved together by the small triangular solves (RB = TV · lanes

@@ -31,12 +31,12 @@ export const DEFAULTS: Record<ModelName, Record<OptimizerName, Hyperparameters>>
   logistic: {
     sgd: { lr: 0.1, momentum: 0.9 },
     adam: { lr: 0.01 },
-    ef: { lr: 10, damping: 10, decay: 0 },
+    ef: { lr: 1, damping: 1, decay: 0.95 },
   },
   mlp: {
     sgd: { lr: 0.1, momentum: 0.9 },
     adam: { lr: 0.01 },
-    ef: { lr: 100, damping: 100, decay: 0 },
+    ef: { lr: 1, damping: 1, decay: 0.95 },
   },
 };
 

@@ -34,7 +34,10 @@ export const GRID: Record<OptimizerName, Hyperparameters[]> = {
     { lr: 30, damping: 10 },
     { lr: 30, damping: 100 },
     { lr: 100, damping: 100 },
-  ].map((hp) => ({ ...hp, decay: 0 })),
+  ]
+    .map((hp) => ({ ...hp, decay: 0 }))
+    // and two points with a running average over batches (the optimizer's default decay)
+    .concat([{ lr: 1, damping: 1, decay: 0.95 }, { lr: 10, damping: 10, decay: 0.95 }]),
 };
 
 const VALIDATION = 1000;

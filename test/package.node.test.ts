@@ -1,0 +1,185 @@
+/**
+ * The package as users install it: `npm pack` (without the build: it already ran), the tarball
+ * installed into a fresh temporary project, and there (a) imported as ESM, (b) required as
+ * CommonJS, (c) type-checked with `tsc --strict` (node16, nodenext and bundler resolution),
+ * (d) the README's quick start run. The tarball holds only what users need.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+let work = '';
+let project = '';
+let tarball = '';
+let files: { path: string; size: number }[] = [];
+let packedSize = 0;
+
+function sh(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'ef-pack-'));
+  const out = sh(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root);
+  const info = JSON.parse(out.slice(out.indexOf('[')))[0] as { filename: string; size: number; files: { path: string; size: number }[] };
+  tarball = join(work, info.filename);
+  files = info.files;
+  packedSize = statSync(tarball).size;
+  // visible in the test output: the size users download
+  console.log(`empirical-fisher tarball: ${info.filename}, ${packedSize} bytes packed, ${files.length} files:\n  ${files.map((f) => `${f.path} (${f.size})`).join('\n  ')}`);
+  project = join(work, 'app');
+  execFileSync('mkdir', ['-p', project]);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'ef-consumer', version: '1.0.0', private: true }, null, 2));
+  sh(npm, ['install', tarball, '--offline', '--no-audit', '--no-fund', '--ignore-scripts=false'], project);
+}, 180_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('npm pack', () => {
+  it('holds only what users need: the bundles, their declarations, README, LICENSE, package.json', () => {
+    const paths = files.map((f) => f.path).sort();
+    for (const need of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts']) {
+      expect(paths).toContain(need);
+    }
+    // every declaration file must be reachable from dist/index.d.ts; nothing else may ship
+    const reachable = new Set<string>();
+    const visit = (rel: string) => {
+      if (reachable.has(rel)) return;
+      reachable.add(rel);
+      const text = readFileSync(join(root, rel), 'utf8');
+      for (const m of text.matchAll(/(?:from |import\()['"](\.[^'"]+)['"]/g)) {
+        visit(join(dirname(rel), m[1].replace(/\.js$/, '.d.ts')));
+      }
+    };
+    visit('dist/index.d.ts');
+    const allowed = new Set(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', ...reachable]);
+    const extra = paths.filter((p) => !allowed.has(p));
+    expect(extra, 'files in the tarball that users cannot use').toEqual([]);
+  });
+
+  it('is small (the wasm is embedded once per bundle): under 200 KB packed', () => {
+    expect(packedSize).toBeGreaterThan(10_000);
+    expect(packedSize).toBeLessThan(200_000);
+  });
+
+  it('installs with no dependencies', () => {
+    const lock = JSON.parse(readFileSync(join(project, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    const installed = Object.keys(lock.packages).filter((k) => k.startsWith('node_modules/'));
+    expect(installed).toEqual(['node_modules/empirical-fisher']);
+  });
+});
+
+describe('the installed package', () => {
+  it('(a) imports as ESM', () => {
+    writeFileSync(
+      join(project, 'esm.mjs'),
+      `import { init, linalg, EmpiricalFisher, EmpiricalFisherOptimizer, NotPositiveDefiniteError, features, memoryInfo } from 'empirical-fisher';
+await init();
+const x = linalg.solveSPD(new Float64Array([4, 2, 2, 5]), 2, new Float64Array([6, 7]));
+const F = new EmpiricalFisher(3, { representation: 'lowrank' });
+F.update(new Float32Array([1, 2, 3, 4, 5, 6]), 2);
+const p = F.precondition(new Float32Array([1, 1, 1]));
+F.dispose();
+const params = new Float64Array(2);
+const opt = new EmpiricalFisherOptimizer(params, { lr: 0.5 });
+opt.step(new Float64Array([1, 0, 0, 1]), 2);
+opt.dispose();
+let npd = false;
+try { linalg.cholesky(new Float64Array([-1]), 1); } catch (e) { npd = e instanceof NotPositiveDefiniteError; }
+console.log(JSON.stringify({ x: Array.from(x), finite: Array.from(p).every(Number.isFinite), params: params.every(Number.isFinite), npd, simd: features().simd, live: memoryInfo().liveBlocks }));
+`,
+    );
+    const out = JSON.parse(sh(process.execPath, ['esm.mjs'], project));
+    expect(out).toMatchObject({ x: [1, 1], finite: true, params: true, npd: true, simd: true });
+  });
+
+  it('(b) requires as CommonJS', () => {
+    writeFileSync(
+      join(project, 'cjs.cjs'),
+      `const ef = require('empirical-fisher');
+ef.initSync();
+const L = ef.linalg.cholesky(new Float64Array([4, 2, 2, 5]), 2);
+console.log(Array.from(L).join(','), typeof ef.EmpiricalFisher, require('empirical-fisher/package.json').name);
+`,
+    );
+    expect(sh(process.execPath, ['cjs.cjs'], project).trim()).toBe('2,0,1,2 function empirical-fisher');
+  });
+
+  const TS = `import { init, initSync, linalg, EmpiricalFisher, EmpiricalFisherOptimizer, NotPositiveDefiniteError, memoryInfo } from 'empirical-fisher';
+import type { EmpiricalFisherOptions, StepInfo, MemoryInfo, Representation } from 'empirical-fisher';
+
+export async function main(): Promise<number> {
+  await init();
+  initSync();
+  const A: Float64Array = linalg.solveSPD(new Float64Array([4, 2, 2, 5]), 2, new Float64Array([6, 7]));
+  const L32: Float32Array = linalg.cholesky(new Float32Array([4, 2, 2, 5]), 2, { shift: 0 });
+  const rep: Representation = 'diag';
+  const opts: EmpiricalFisherOptions = { precision: 'f64', damping: 1e-3, representation: rep };
+  const F = new EmpiricalFisher(2, opts);
+  F.update(new Float64Array([1, 2, 3, 4]), 2);
+  const x = F.precondition(new Float64Array([1, 1]));
+  const q: number = F.quadratic(x);
+  F.dispose();
+  const params = new Float32Array(2);
+  const opt = new EmpiricalFisherOptimizer(params, { lr: 0.1, momentum: 0.9 });
+  const info: StepInfo = opt.step(new Float32Array([1, 0, 0, 1]), 2);
+  opt.dispose();
+  const m: MemoryInfo = memoryInfo();
+  let pivot = 0;
+  try {
+    linalg.cholesky(new Float64Array([-1]), 1);
+  } catch (e) {
+    if (e instanceof NotPositiveDefiniteError) pivot = e.pivot;
+  }
+  return A[0] + L32[0] + q + info.rate + m.allocatedBytes + pivot;
+}
+`;
+
+  for (const [module, resolution, lib] of [
+    ['node16', 'node16', undefined],
+    ['nodenext', 'nodenext', undefined],
+    ['esnext', 'bundler', undefined],
+    ['nodenext', 'nodenext', 'es2022,esnext.disposable'],
+    ['esnext', 'bundler', 'es2022,dom,esnext.disposable'],
+  ] as const) {
+    it(`(c) type-checks with tsc --strict, module ${module}, moduleResolution ${resolution}, lib ${lib ?? 'default (es2022)'}`, () => {
+      const dir = join(project, `ts-${resolution}-${lib ? 'lib' : 'default'}`);
+      execFileSync('mkdir', ['-p', dir]);
+      // a module file (.mts under node16/nodenext so that it is ESM whatever package.json says)
+      const file = join(dir, resolution === 'bundler' ? 'use.ts' : 'use.mts');
+      writeFileSync(file, TS);
+      let out = '';
+      try {
+        out = sh(
+          process.execPath,
+          [tsc, '--strict', '--noEmit', '--target', 'es2022', '--module', module, '--moduleResolution', resolution, ...(lib ? ['--lib', lib] : []), file],
+          project,
+        );
+      } catch (e) {
+        const err = e as { stdout?: string; stderr?: string };
+        out = `${err.stdout ?? ''}${err.stderr ?? ''}`;
+        throw new Error(`tsc failed:\n${out}`);
+      }
+      expect(out).toBe('');
+    });
+  }
+
+  it('(d) runs the README quick start and prints what it says', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Quick start'));
+    const code = /```js\n([\s\S]*?)```/.exec(section)![1];
+    writeFileSync(join(project, 'quick-start.mjs'), code);
+    const stdout = sh(process.execPath, ['quick-start.mjs'], project);
+    const expected = [...code.matchAll(/console\.log\(.*\);\s*\/\/\s*(.*)$/gm)].map((m) => m[1].trim());
+    expect(stdout.trim().split('\n').map((l) => l.trim())).toEqual(expected);
+  });
+});
