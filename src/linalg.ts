@@ -54,6 +54,7 @@ function syrk<T extends FloatArray>(G: T, n: number, d: number, opts?: SyrkOptio
   const e = getEngine();
   const b = BYTES[precision];
   const useBeta = beta !== 0 && out !== undefined;
+  check.fits(e, `syrk with n = ${n}, d = ${d} (G and the d × d result)`, n * d * b, d * d * b);
   let gp = 0;
   let cp = 0;
   try {
@@ -69,6 +70,7 @@ function syrk<T extends FloatArray>(G: T, n: number, d: number, opts?: SyrkOptio
       e.k('syrk', precision)(n, d, alpha, gp, d, useBeta ? beta : 0, cp, d, e.work);
       e.k('symmetrize', precision)(d, cp, d);
     }
+    check.resultFinite(e, precision, 'the result α·GᵀG + β·out', cp, d * d, `scale G down${precision === 'f32' ? ' or use Float64Array' : ''}`);
     const result = out ?? (allocArray(precision, d * d) as T);
     result.set(e.view(precision, cp, d * d));
     return result;
@@ -91,6 +93,7 @@ export interface CholeskyOptions<T extends FloatArray = FloatArray> {
  */
 export function factorInWasm(e: Engine, precision: Precision, A: FloatArray, d: number, shift: number): number {
   const b = BYTES[precision];
+  check.fits(e, `a d × d matrix with d = ${d}`, d * d * b);
   const ap = e.alloc(d * d * b);
   try {
     e.put(precision, ap, A);
@@ -174,11 +177,13 @@ export function solveInWasm<T extends FloatArray>(
 ): T {
   const b = BYTES[precision];
   const len = nrhs * d;
+  check.fits(e, `B with nrhs = ${nrhs}, d = ${d}`, len * b);
   const bp = e.alloc(len * b);
   try {
     e.put(precision, bp, B);
     check.finiteInWasm(e, precision, 'B', B, bp, len);
     if (len > 0) e.k('potrs', precision)(d, nrhs, lp, d, bp, d, e.work);
+    check.resultFinite(e, precision, 'the solution X', bp, len, 'the matrix is too close to singular for this right-hand side');
     const result = out ?? (allocArray(precision, len) as T);
     result.set(e.view(precision, bp, len));
     return result;
@@ -208,6 +213,7 @@ function choleskySolve<T extends FloatArray>(L: T, d: number, B: FloatArray, opt
   const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, nrhs * d, 'nrhs·d');
   const e = getEngine();
   const b = BYTES[precision];
+  check.fits(e, `L with d = ${d}`, d * d * b);
   const lp = e.alloc(d * d * b);
   try {
     e.put(precision, lp, L);

@@ -3,6 +3,7 @@
  * any state changes; the kernels trust what they are given.
  */
 import type { Engine, FloatArray, Precision } from './engine.js';
+import { formatBytes, MAX_MEMORY_BYTES } from './memory.js';
 
 /** The precision of a float typed array, or a TypeError naming the argument. */
 export function precisionOf(name: string, x: unknown): Precision {
@@ -55,7 +56,38 @@ export function finiteIn(precision: Precision, name: string, v: unknown): number
   if (precision === 'f32' && !Number.isFinite(Math.fround(x))) {
     throw new RangeError(`${name} = ${x} is out of the range of f32 (it would become ±Infinity)`);
   }
+  if (precision === 'f32' && x !== 0 && Math.fround(x) === 0) {
+    throw new RangeError(`${name} = ${x} is below the range of f32 (it would become 0)`);
+  }
   return x;
+}
+
+/**
+ * Checks that the result of a kernel (len elements at ptr) is finite: finite inputs can still give
+ * an overflowing result (a square beyond 3.4e38 in f32, a division by a tiny pivot).
+ */
+export function resultFinite(e: Engine, precision: Precision, what: string, ptr: number, len: number, hint: string): void {
+  if (len === 0) return;
+  const bad = e.k('first_nonfinite', precision)(len, ptr);
+  if (bad >= 0) {
+    const v = e.view(precision, ptr + bad * (precision === 'f32' ? 4 : 8), 1)[0];
+    throw new RangeError(`${what} overflows ${precision} (element ${bad} would be ${v}): ${hint}`);
+  }
+}
+
+/**
+ * Checks, before anything is allocated, that blocks of these sizes (bytes) can exist in a 32-bit
+ * WebAssembly memory next to what is already allocated; `what` says what they are for.
+ */
+export function fits(e: Engine, what: string, ...sizes: number[]): void {
+  let total = 0;
+  for (const s of sizes) total += Math.ceil(s / 64) * 64;
+  const live = e.allocator.stats().allocatedBytes;
+  if (!(total + live <= MAX_MEMORY_BYTES)) {
+    throw new RangeError(
+      `${what} needs ${formatBytes(total)}, more than a WebAssembly memory can hold (4 GiB, ${formatBytes(live)} in use)`,
+    );
+  }
 }
 
 /** Checks `x.length === expected`; `formula` says how the expectation was computed ("n·d"). */

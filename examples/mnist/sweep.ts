@@ -60,8 +60,13 @@ function main(): void {
     return;
   }
   const epochs = Number(values.epochs ?? 3);
+  if (!Number.isSafeInteger(epochs) || epochs < 1) throw new RangeError(`--epochs must be an integer ≥ 1, got '${values.epochs}'`);
   const models = (values.model?.split(',') ?? MODEL_NAMES) as ModelName[];
   const optimizers = (values.optimizer?.split(',') ?? OPTIMIZER_NAMES) as OptimizerName[];
+  for (const m of models) if (!MODEL_NAMES.includes(m)) throw new RangeError(`--model: unknown '${m}' (expected ${MODEL_NAMES.join(', ')})`);
+  for (const o of optimizers) {
+    if (!OPTIMIZER_NAMES.includes(o)) throw new RangeError(`--optimizer: unknown '${o}' (expected ${OPTIMIZER_NAMES.join(', ')})`);
+  }
   const rates = values.lr?.split(',').map(Number);
   initSync();
   // the demo's split, then a validation part of its training set
