@@ -2,7 +2,7 @@
 // bytes are inside; no imports at all), and emits the type declarations with tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -21,8 +21,20 @@ const common = {
 await build({ ...common, format: 'esm', outfile: join(root, 'dist/index.js') });
 await build({ ...common, format: 'cjs', outfile: join(root, 'dist/index.cjs') });
 const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
-execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--emitDeclarationOnly', '--outDir', 'dist'], {
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
   cwd: root,
   stdio: 'inherit',
 });
-console.log('build-ts: dist/index.js, dist/index.cjs, dist/*.d.ts');
+// keep only the declarations index.d.ts reaches (internal modules need none)
+const reachable = new Set();
+const visit = (rel) => {
+  if (reachable.has(rel)) return;
+  reachable.add(rel);
+  const text = readFileSync(join(root, 'dist', rel), 'utf8');
+  for (const m of text.matchAll(/(?:from |import\()['"]\.\/([^'"]+)['"]/g)) visit(m[1].replace(/\.js$/, '.d.ts'));
+};
+visit('index.d.ts');
+for (const f of readdirSync(join(root, 'dist'))) {
+  if (f.endsWith('.d.ts') && !reachable.has(f)) rmSync(join(root, 'dist', f));
+}
+console.log(`build-ts: dist/index.js, dist/index.cjs, ${[...reachable].join(', ')}`);

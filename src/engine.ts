@@ -14,7 +14,7 @@ export type FloatArray = Float32Array | Float64Array;
 /** A kernel export: every argument is a number (pointer, size or scalar). */
 type Kernel = (...args: number[]) => number;
 
-/** The kernel exports of the ABI (assembly/README.md). */
+/** @internal The kernel exports of the ABI (assembly/README.md). */
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heap_base(): number;
@@ -24,6 +24,7 @@ export interface KernelExports {
 
 const PAGE = 65536;
 
+/** @internal The compiled kernels, their memory and its allocator. */
 export class Engine {
   readonly exports: KernelExports;
   readonly memory: WebAssembly.Memory;
@@ -178,7 +179,7 @@ export function initSync(): void {
   engine = new Engine(instance, bytes.length);
 }
 
-/** The engine; throws if neither `init()` nor `initSync()` has run. */
+/** @internal The engine; throws if neither `init()` nor `initSync()` has run. */
 export function getEngine(): Engine {
   if (!engine) {
     throw new Error('empirical-fisher is not initialised: call `await init()` (or `initSync()`) first');

@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * empirical-fisher: the empirical Fisher preconditioner (F + λI)⁻¹ ḡ in WebAssembly SIMD.
  *

@@ -11,8 +11,10 @@ import * as check from './validate.js';
 
 export type { FloatArray, Precision };
 
+/** @internal */
 export const BYTES: Record<Precision, number> = { f32: 4, f64: 8 };
 
+/** @internal */
 export function allocArray(precision: Precision, len: number): FloatArray {
   return precision === 'f32' ? new Float32Array(len) : new Float64Array(len);
 }
@@ -87,6 +89,7 @@ export interface CholeskyOptions<T extends FloatArray = FloatArray> {
 }
 
 /**
+ * @internal
  * Copies A (converted to `precision`) into a new d × d block of wasm memory, checks its lower
  * triangle, adds `shift` to the diagonal and factors it. Returns the block (caller frees it).
  * Throws NotPositiveDefiniteError (after freeing) on failure.
@@ -164,6 +167,7 @@ function rhsCount(B: FloatArray, d: number, nrhs: unknown): number {
 }
 
 /**
+ * @internal
  * Solves with a factor already in wasm memory at `lp`: copies B in, runs potrs, copies X out.
  */
 export function solveInWasm<T extends FloatArray>(

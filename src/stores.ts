@@ -10,7 +10,7 @@ import { BYTES } from './linalg.js';
 
 export type StoreKind = 'dense' | 'lowrank' | 'blockdiag' | 'diag';
 
-/** The live allocations of a store, shared with the finaliser (updated when a store reallocates). */
+/** @internal The live allocations of a store, shared with the finaliser (updated when a store reallocates). */
 export interface Holder {
   e: Engine;
   ptrs: number[];
@@ -19,6 +19,7 @@ export interface Holder {
 /** Serialisable content of a store (plain numbers and typed arrays). */
 export type StoreState = Record<string, number | number[] | FloatArray | Float64Array | Int32Array>;
 
+/** @internal */
 export interface FisherStore {
   readonly kind: StoreKind;
   readonly holder: Holder;
@@ -69,7 +70,7 @@ function copyOut(e: Engine, precision: Precision, ptr: number, len: number): Flo
 }
 
 // ---------------------------------------------------------------------------------------------
-/** Dense: S (d × d, lower triangle meaningful) and its factor (d × d). */
+/** @internal Dense: S (d × d, lower triangle meaningful) and its factor (d × d). */
 export class DenseStore implements FisherStore {
   readonly kind = 'dense';
   readonly holder: Holder;
@@ -160,6 +161,7 @@ export class DenseStore implements FisherStore {
 
 // ---------------------------------------------------------------------------------------------
 /**
+ * @internal
  * Block-diagonal: one dense block per group of consecutive parameters (a layer). Block b covers
  * columns [o_b, o_b + d_b) of G and is accumulated straight from there (pointer offset, leading
  * dimension d: no copy).
@@ -321,7 +323,7 @@ export class BlockDiagStore implements FisherStore {
 }
 
 // ---------------------------------------------------------------------------------------------
-/** Diagonal: F_jj = Σ weights · g_ij², the cheapest (Adam-like) preconditioner. */
+/** @internal Diagonal: F_jj = Σ weights · g_ij², the cheapest (Adam-like) preconditioner. */
 export class DiagStore implements FisherStore {
   readonly kind = 'diag';
   readonly holder: Holder;
@@ -426,6 +428,7 @@ interface Batch {
 }
 
 /**
+ * @internal
  * Low-rank: the last `capacity` rows of per-example gradients, each with a weight, so that
  * S = Σ_i w_i u_i u_iᵀ = UᵀU with rows √w_i·u_i. A batch of n rows that arrives with total weight
  * W gives each of its rows W/n; when older rows are evicted to make room, the rows of a batch that

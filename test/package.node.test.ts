@@ -61,7 +61,8 @@ describe('npm pack', () => {
       }
     };
     visit('dist/index.d.ts');
-    const allowed = new Set(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', ...reachable]);
+    // bin/empirical-fisher.mjs: the CLI of `npx empirical-fisher bench|demo` (npm always packs bin files)
+    const allowed = new Set(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'bin/empirical-fisher.mjs', ...reachable]);
     const extra = paths.filter((p) => !allowed.has(p));
     expect(extra, 'files in the tarball that users cannot use').toEqual([]);
   });
