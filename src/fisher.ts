@@ -83,6 +83,8 @@ export interface EmpiricalFisherState {
   examples: number;
   /** rows of the latest update */
   lastBatch: number;
+  /** σ², the power of two the stored statistics are divided by */
+  sigma2: number;
   betaPow: number;
   store: StoreState;
 }
@@ -112,7 +114,7 @@ function resolveOptions(d: number, options: unknown): Resolved {
   if (precision !== 'f32' && precision !== 'f64') {
     throw new RangeError(`options.precision must be 'f32' or 'f64', got ${String(precision)}`);
   }
-  const damping = o.damping === undefined ? 1e-3 : check.finiteIn(precision, 'options.damping', o.damping);
+  const damping = o.damping === undefined ? 1e-3 : check.finiteIn(precision, 'options.damping', o.damping, true);
   if (damping < 0) throw new RangeError(`options.damping must be ≥ 0, got ${damping}`);
   const decay = o.decay === undefined ? 0 : check.finite('options.decay', o.decay);
   if (!(decay >= 0 && decay < 1)) throw new RangeError(`options.decay must be in [0, 1), got ${decay}`);
@@ -170,11 +172,26 @@ function resolveOptions(d: number, options: unknown): Resolved {
   }
   if (representation === 'lowrank' && rank !== undefined) {
     const bytes = LowRankStore.bytes(d, rank);
-    if (bytes > maxBytes && rep === 'lowrank' && o.maxBytes !== undefined) {
-      throw new RangeError(`rank ${rank} needs ${formatBytes(bytes)}, over options.maxBytes = ${formatBytes(maxBytes)}`);
+    if (bytes > maxBytes) {
+      throw new RangeError(
+        `options.rank = ${rank} needs ${formatBytes(bytes)} of low-rank storage (float64 rows of length d = ${d}), ` +
+          `over the budget options.maxBytes = ${formatBytes(maxBytes)}: lower the rank or raise maxBytes`,
+      );
     }
   }
+  if (representation === 'diag' && DiagStore.bytes(d, precision) > maxBytes) {
+    throw new RangeError(
+      `a diagonal Fisher of d = ${d} needs ${formatBytes(DiagStore.bytes(d, precision))}, over options.maxBytes = ${formatBytes(maxBytes)}`,
+    );
+  }
   return { precision, damping, decay, biasCorrection, representation, blocks, rank, maxBytes };
+}
+
+/** The most rows of length d a low-rank store may hold within `maxBytes`. */
+function lowRankBudgetRows(d: number, maxBytes: number): number {
+  let r = Math.max(1, Math.floor(maxBytes / (8 * d)));
+  while (r > 1 && LowRankStore.bytes(d, r) > maxBytes) r = Math.floor(r * 0.9);
+  return r;
 }
 
 function makeStore(e: Engine, d: number, r: Resolved): FisherStore {
@@ -186,7 +203,7 @@ function makeStore(e: Engine, d: number, r: Resolved): FisherStore {
     case 'diag':
       return new DiagStore(e, r.precision, d);
     case 'lowrank':
-      return new LowRankStore(e, r.precision, d, r.rank, DEFAULT_RANK);
+      return new LowRankStore(e, r.precision, d, r.rank, DEFAULT_RANK, lowRankBudgetRows(d, r.maxBytes));
   }
 }
 
@@ -224,6 +241,14 @@ export class EmpiricalFisher {
   private _examples = 0;
   /** rows of the latest update (with decay 0, F is that batch's alone) */
   private lastBatch = 0;
+  /**
+   * σ², a power of two: the store holds S = F/(c·σ²). It stays 1 unless the gradients are far from
+   * 1 in magnitude (beyond 2^±16), so that f32 neither overflows (|g| ≈ 1e20: g² > 3.4e38) nor
+   * underflows (|g| ≈ 1e-30: g² < 1.2e-38) in the outer products. Powers of two scale exactly.
+   */
+  private sigma2 = 1;
+  /** the factor held is of F + λI with F negligible next to λ (x = g/λ) */
+  private negligibleF = false;
   /** β^t, by repeated multiplication (bit-identical in every engine) */
   private betaPow = 1;
   private _effectiveDamping: number;
@@ -266,7 +291,7 @@ export class EmpiricalFisher {
   }
   set damping(value: number) {
     this.live();
-    check.finiteIn(this.precision, 'damping', value);
+    check.finiteIn(this.precision, 'damping', value, true);
     if (value < 0) throw new RangeError(`damping must be ≥ 0, got ${value}`);
     this._damping = value;
   }
@@ -328,8 +353,14 @@ export class EmpiricalFisher {
   updateInWasm(gp: number, n: number): void {
     const store = this.live();
     const beta = this.decay;
-    if (beta === 0 || this._steps === 0) store.accumulate(gp, n, 0, (beta === 0 ? 1 : 1 - beta) / n);
-    else store.accumulate(gp, n, beta, (1 - beta) / n);
+    const overwrite = beta === 0 || this._steps === 0;
+    if (store instanceof LowRankStore) {
+      // float64 rows: no scaling needed
+      if (overwrite) store.accumulate(gp, n, 0, (beta === 0 ? 1 : 1 - beta) / n);
+      else store.accumulate(gp, n, beta, (1 - beta) / n);
+    } else {
+      this.accumulateScaled(store, gp, n, overwrite);
+    }
     this._steps++;
     this._examples += n;
     this.lastBatch = n;
@@ -375,7 +406,7 @@ export class EmpiricalFisher {
     const store = this.live();
     const fresh = this.factorValid && this.factorDampingUsed === this._damping;
     if (!fresh && (refresh || !this.hasFactor)) this.factor(store);
-    store.solve(xp);
+    this.solveScaled(store, xp);
   }
 
   /**
@@ -388,11 +419,14 @@ export class EmpiricalFisher {
     const fresh = this.factorValid && this.factorDampingUsed === this._damping;
     if (!fresh) this.factor(store);
     if (store instanceof LowRankStore) {
-      if (store.solveLatestMean(xp, n)) return 'span';
-      store.solve(xp);
+      if (store.solveLatestMean(xp, n)) {
+        check.resultFinite(this.e, this.precision, '(F + λI)⁻¹ḡ', xp, this.d, 'increase the damping');
+        return 'span';
+      }
+      this.solveScaled(store, xp);
       return 'woodbury';
     }
-    store.solve(xp);
+    this.solveScaled(store, xp);
     return 'direct';
   }
 
@@ -414,6 +448,7 @@ export class EmpiricalFisher {
     this._steps = state.steps;
     this._examples = state.examples;
     this.lastBatch = state.lastBatch;
+    this.sigma2 = state.sigma2;
     this.betaPow = state.betaPow;
     this._damping = state.damping;
     this.factorValid = false;
@@ -438,7 +473,7 @@ export class EmpiricalFisher {
 
   /** @internal vᵀFv for a validated vector at vp */
   quadraticInWasm(vp: number): number {
-    return this.live().quadratic(vp, this.scale());
+    return this.live().quadratic(vp, this.scale()) * this.sigma2;
   }
 
   /**
@@ -453,6 +488,12 @@ export class EmpiricalFisher {
     const op = e.alloc(d * d * BYTES[precision]);
     try {
       store.toDense(op, this.scale());
+      if (this.sigma2 !== 1) {
+        const s2 = this.sigma2;
+        const v = e.view(precision, op, d * d);
+        for (let i = 0; i < v.length; i++) v[i] = v[i] * s2;
+      }
+      check.resultFinite(e, precision, 'F', op, d * d, "it is beyond this precision's range: use precision 'f64'");
       result.set(e.view(precision, op, d * d));
       return result;
     } finally {
@@ -468,6 +509,7 @@ export class EmpiricalFisher {
     this._examples = 0;
     this.lastBatch = 0;
     this.betaPow = 1;
+    this.sigma2 = 1;
     this.factorValid = false;
     this.hasFactor = false;
   }
@@ -496,9 +538,18 @@ export class EmpiricalFisher {
     same('blocks', String(this.blocks), String(other.blocks));
     if (this._steps !== 0 && other._steps !== 0) same('steps', this._steps, other._steps);
     if (other._steps === 0) return this;
+    // bring both to the larger σ² (exact powers of two); the other's S is weighted by σ₂²/σ²
+    const myExp = exponentOfPow2(this.sigma2);
+    const theirExp = exponentOfPow2(other.sigma2);
+    const commonExp = this._steps === 0 ? theirExp : Math.max(myExp, theirExp);
+    if (!(store instanceof LowRankStore) && this._steps !== 0 && commonExp !== myExp) {
+      scalePow2(this.e, this.precision, this.storeData(store), this.storeLength(), myExp - commonExp);
+    }
+    const rel = pow2(theirExp - commonExp);
+    this.sigma2 = pow2(commonExp);
     if (this._steps === 0) {
       if (store instanceof LowRankStore) store.reserve(store.mergeCapacity(os as LowRankStore));
-      store.merge(os, 0, 1);
+      store.merge(os, 0, rel);
       this.lastBatch = 0;
       this._steps = other._steps;
       this.betaPow = other.betaPow;
@@ -508,7 +559,7 @@ export class EmpiricalFisher {
       const theirs = other.decay === 0 ? other.lastBatch : other._examples;
       const total = mine + theirs;
       if (store instanceof LowRankStore) store.reserve(store.mergeCapacity(os as LowRankStore));
-      store.merge(os, mine / total, theirs / total);
+      store.merge(os, mine / total, (theirs / total) * rel);
     }
     this._examples += other._examples;
     this.lastBatch += other.lastBatch;
@@ -535,6 +586,7 @@ export class EmpiricalFisher {
       steps: this._steps,
       examples: this._examples,
       lastBatch: this.lastBatch,
+      sigma2: this.sigma2,
       betaPow: this.betaPow,
       store: store.save(),
     };
@@ -546,6 +598,7 @@ export class EmpiricalFisher {
       throw new TypeError('state is not the output of EmpiricalFisher.prototype.save()');
     }
     if (state.version !== 1) throw new RangeError(`state.version ${String(state.version)} is not supported (1 is)`);
+    checkState(state);
     const F = new EmpiricalFisher(state.d, {
       precision: state.precision,
       damping: state.damping,
@@ -557,7 +610,6 @@ export class EmpiricalFisher {
       maxBytes: state.maxBytes,
     });
     try {
-      checkStoreState(state, F.precision);
       F.live().load(state.store);
     } catch (err) {
       F.dispose();
@@ -566,6 +618,7 @@ export class EmpiricalFisher {
     F._steps = state.steps;
     F._examples = state.examples;
     F.lastBatch = state.lastBatch;
+    F.sigma2 = state.sigma2;
     F.betaPow = state.betaPow;
     return F;
   }
@@ -582,6 +635,91 @@ export class EmpiricalFisher {
     this.dispose();
   }
 
+  /**
+   * Accumulates the n × d gradients at gp into a dense, block or diagonal store, choosing σ² so
+   * that the scaled gradients G/σ are of order 1 when they are far from it (see `sigma2`). The
+   * gradients at gp are not changed (a scaled copy is made when needed). Nothing fails after the
+   * first change.
+   */
+  private accumulateScaled(store: FisherStore, gp: number, n: number, overwrite: boolean): void {
+    const { e, precision, d } = this;
+    const beta = this.decay;
+    const g = e.view(precision, gp, n * d);
+    let m = 0;
+    for (let i = 0; i < g.length; i++) {
+      const a = g[i] < 0 ? -g[i] : g[i];
+      if (a > m) m = a;
+    }
+    const oldExp = exponentOfPow2(this.sigma2) / 2;
+    let newExp = oldExp;
+    if (m > 0) {
+      const em = exponentOf(m);
+      // σ within 2^±510, so that σ² stays a normal float64
+      const clamped = em < -510 ? -510 : em > 510 ? 510 : em;
+      if (overwrite) newExp = em >= -16 && em <= 16 ? 0 : clamped;
+      else if (em - oldExp > 16) newExp = clamped;
+    } else if (overwrite) {
+      newExp = 0;
+    }
+    let src = gp;
+    let tmp = 0;
+    if (newExp !== 0) {
+      const bytes = n * d * BYTES[precision];
+      tmp = e.alloc(bytes);
+      e.copy(tmp, gp, bytes);
+      scalePow2(e, precision, tmp, n * d, -newExp);
+      src = tmp;
+    }
+    try {
+      if (!overwrite && newExp !== oldExp) scalePow2(e, precision, this.storeData(store), this.storeLength(), 2 * (oldExp - newExp));
+      if (overwrite) store.accumulate(src, n, 0, (beta === 0 ? 1 : 1 - beta) / n);
+      else store.accumulate(src, n, beta, (1 - beta) / n);
+    } finally {
+      if (tmp) e.free(tmp);
+    }
+    this.sigma2 = pow2(2 * newExp);
+  }
+
+  /** S's data block and length, for rescaling (dense, blockdiag, diag keep S in their first block). */
+  private storeData(store: FisherStore): number {
+    return store.holder.ptrs[0];
+  }
+  private storeLength(): number {
+    const d = this.d;
+    if (this.representation === 'diag') return d;
+    if (this.representation === 'blockdiag') {
+      let m = 0;
+      for (const b of this.blocks!) m += b * b;
+      return m;
+    }
+    return d * d;
+  }
+
+  /**
+   * x ← (F + λI)⁻¹ x at xp with the factor held (of (F + λI)/σ²): the store's solve, then ÷σ² in
+   * float64; a result beyond the precision's range is a RangeError.
+   */
+  private solveScaled(store: FisherStore, xp: number): void {
+    const { e, precision, d } = this;
+    if (this.negligibleF) {
+      const x = e.view(precision, xp, d);
+      const lambda = this._effectiveDamping;
+      for (let i = 0; i < d; i++) x[i] = x[i] / lambda;
+    } else if (this.sigma2 === 1) {
+      store.solve(xp);
+    } else {
+      // (σ²·c·S + λI)x = g  ⇔  (c·S + (λ/σ²)I)(σx) = g/σ: solve for y = σx with g/σ, then x = y/σ;
+      // every intermediate stays of the order of the data, whatever σ is
+      const sigma = pow2(exponentOfPow2(this.sigma2) / 2);
+      const g = e.view(precision, xp, d);
+      for (let i = 0; i < d; i++) g[i] = g[i] / sigma;
+      store.solve(xp);
+      const y = e.view(precision, xp, d);
+      for (let i = 0; i < d; i++) y[i] = y[i] / sigma;
+    }
+    check.resultFinite(e, precision, '(F + λI)⁻¹g', xp, d, 'increase the damping');
+  }
+
   /** The factor F = scale()·S: 0 before any update, 1/(1 − β^t) with bias correction. */
   private scale(): number {
     if (this._steps === 0) return 0;
@@ -591,13 +729,27 @@ export class EmpiricalFisher {
 
   private factor(store: FisherStore): void {
     const c = this.scale();
-    let shift = this._damping;
+    const s2 = this.sigma2;
+    // the store factors (F + λI)/σ² = c·S + (λ/σ²)·I
+    const lambda = this._damping / s2;
+    if (lambda > 2 ** 100) {
+      // F is below λ·2⁻¹⁰⁰: (F + λI)⁻¹g = g/λ to every digit of either precision
+      this._factorizations++;
+      this.negligibleF = true;
+      this.factorValid = true;
+      this.hasFactor = true;
+      this.factorDampingUsed = this._damping;
+      this._effectiveDamping = this._damping;
+      return;
+    }
+    this.negligibleF = false;
+    let shift = lambda;
     let info = store.factor(c, shift);
     this._factorizations++;
     if (info !== 0) {
       let jitter = c * store.meanDiagonal() * JITTER[this.precision];
       for (let t = 0; t < JITTER_TRIES && info !== 0 && jitter > 0; t++) {
-        shift = this._damping + jitter;
+        shift = lambda + jitter;
         info = store.factor(c, shift);
         this._factorizations++;
         jitter *= 10;
@@ -616,7 +768,7 @@ export class EmpiricalFisher {
     this.factorValid = true;
     this.hasFactor = true;
     this.factorDampingUsed = this._damping;
-    this._effectiveDamping = shift;
+    this._effectiveDamping = shift * s2;
   }
 
   private live(): FisherStore {
@@ -625,18 +777,116 @@ export class EmpiricalFisher {
   }
 }
 
-function checkStoreState(state: EmpiricalFisherState, precision: Precision): void {
-  const s = state.store;
-  if (!s || typeof s !== 'object') throw new TypeError('state.store is missing');
-  for (const [k, v] of Object.entries(s)) {
-    if (ArrayBuffer.isView(v) && (v instanceof Float32Array || v instanceof Float64Array)) {
-      // S is kept in the Fisher's precision; the low-rank rows and weights are float64 always
-      if (k === 'S' && check.precisionOf(`state.store.${k}`, v) !== precision) {
-        throw new TypeError(`state.store.${k} is not ${precision}`);
-      }
-      for (let i = 0; i < v.length; i++) {
-        if (!Number.isFinite(v[i])) throw new RangeError(`state.store.${k}[${i}] is ${v[i]}: values must be finite`);
+/** Validates everything in a saved state before anything is allocated (names the bad field). */
+function checkState(state: EmpiricalFisherState): void {
+  const field = (name: string, ok: boolean, what: string, v: unknown) => {
+    if (!ok) throw new RangeError(`state.${name} must be ${what}, got ${check.describe(v)}`);
+  };
+  const int = (name: string, v: unknown, min = 0) =>
+    field(name, typeof v === 'number' && Number.isSafeInteger(v) && v >= min, `an integer ≥ ${min}`, v);
+  int('d', state.d, 1);
+  const d = state.d;
+  field('precision', state.precision === 'f32' || state.precision === 'f64', "'f32' or 'f64'", state.precision);
+  const rep = state.representation;
+  field('representation', rep === 'dense' || rep === 'lowrank' || rep === 'blockdiag' || rep === 'diag', 'a representation', rep);
+  int('steps', state.steps);
+  int('examples', state.examples);
+  int('lastBatch', state.lastBatch);
+  const s2 = state.sigma2;
+  field('sigma2', typeof s2 === 'number' && s2 > 0 && Number.isFinite(s2) && pow2(exponentOfPow2(s2)) === s2, 'a power of two', s2);
+  const bp = state.betaPow;
+  field('betaPow', typeof bp === 'number' && bp >= 0 && bp <= 1, 'a number in [0, 1]', bp);
+  const st = state.store as Record<string, unknown> | undefined;
+  if (!st || typeof st !== 'object') throw new TypeError('state.store must be an object');
+  const arr = (name: string, Type: Function, len: number | undefined, min?: number): ArrayLike<number> => {
+    const v = st[name];
+    if (!(v instanceof Type)) throw new TypeError(`state.store.${name} must be a ${Type.name}, got ${check.describe(v)}`);
+    const a = v as unknown as ArrayLike<number>;
+    if (len !== undefined && a.length !== len) {
+      throw new RangeError(`state.store.${name} has length ${a.length}, expected ${len}`);
+    }
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (!Number.isFinite(x) || (min !== undefined && x < min)) {
+        throw new RangeError(`state.store.${name}[${i}] is ${x}: expected a finite number${min !== undefined ? ` ≥ ${min}` : ''}`);
       }
     }
+    return a;
+  };
+  const F = state.precision === 'f32' ? Float32Array : Float64Array;
+  if (rep === 'dense') arr('S', F, d * d);
+  else if (rep === 'diag') arr('S', F, d, 0);
+  else if (rep === 'blockdiag') {
+    field('blocks', Array.isArray(state.blocks), 'an array of block sizes', state.blocks);
+    let m = 0;
+    for (const b of state.blocks!) m += b * b;
+    arr('S', F, m);
+  } else {
+    int('store.capacity', st.capacity, 1);
+    const rows = arr('rows', Float64Array, undefined);
+    if (rows.length % d !== 0) throw new RangeError(`state.store.rows has length ${rows.length}, not a multiple of d = ${d}`);
+    const used = rows.length / d;
+    if (used > (st.capacity as number)) throw new RangeError(`state.store.rows holds ${used} rows, more than state.store.capacity`);
+    const rowBatch = arr('rowBatch', Int32Array, used);
+    const keys = arr('batchKeys', Int32Array, undefined);
+    arr('batchStamps', Float64Array, keys.length);
+    arr('batchWeights', Float64Array, keys.length, 0);
+    const kept = arr('batchKept', Int32Array, keys.length, 1);
+    const count = new Map<number, number>();
+    for (let i = 0; i < keys.length; i++) count.set(keys[i], 0);
+    for (let i = 0; i < used; i++) {
+      const c = count.get(rowBatch[i]);
+      if (c === undefined) throw new RangeError(`state.store.rowBatch[${i}] = ${rowBatch[i]} names no batch in state.store.batchKeys`);
+      count.set(rowBatch[i], c + 1);
+    }
+    for (let i = 0; i < keys.length; i++) {
+      if (count.get(keys[i]) !== kept[i]) {
+        throw new RangeError(`state.store.batchKept[${i}] = ${kept[i]} but ${count.get(keys[i])} rows belong to that batch`);
+      }
+    }
+    int('store.nextKey', st.nextKey);
+    int('store.stamp', st.stamp);
+    field('store.lastKey', typeof st.lastKey === 'number' && Number.isSafeInteger(st.lastKey), 'an integer', st.lastKey);
+  }
+}
+
+/** The binary exponent e of x > 0 with 2^e ≤ x < 2^(e+1) (from the IEEE 754 bits: the same everywhere). */
+function exponentOf(x: number): number {
+  if (x === 0) return -1075;
+  const v = new DataView(new ArrayBuffer(8));
+  v.setFloat64(0, x, true);
+  const biased = (v.getUint32(4, true) >>> 20) & 0x7ff;
+  if (biased === 0) {
+    // subnormal double: scale up by 2^64 first
+    return exponentOf(x * 18446744073709551616) - 64;
+  }
+  return biased - 1023;
+}
+
+/** k for a power of two 2^k. */
+function exponentOfPow2(x: number): number {
+  return exponentOf(x);
+}
+
+/** 2^k exactly, for −1074 ≤ k ≤ 1023. */
+function pow2(k: number): number {
+  let r = 1;
+  let b = k < 0 ? 0.5 : 2;
+  let n = k < 0 ? -k : k;
+  while (n > 0) {
+    if (n & 1) r *= b;
+    b *= b;
+    n >>>= 1;
+  }
+  return r;
+}
+
+/** x ← 2^k·x for len elements at ptr, in steps a scalar of the precision can hold (exact). */
+function scalePow2(e: Engine, precision: Precision, ptr: number, len: number, k: number): void {
+  const scal = e.k('scal', precision);
+  while (k !== 0) {
+    const step = k > 100 ? 100 : k < -100 ? -100 : k;
+    scal(len, pow2(step), ptr);
+    k -= step;
   }
 }

@@ -269,14 +269,15 @@ export class EmpiricalFisherOptimizer {
     const e = this.e;
     const p = F.precision;
     const b = BYTES[p];
-    // one block: G (n·d) | ḡ (d) | v (d) | δ (d) | θ (d) | ones, Gδ (2n)
-    const base = e.alloc((n * d + 4 * d + 2 * n) * b);
+    // one block: G (n·d) | ḡ (d) | v (d) | δ (d) | θ (d) | u (d) | ones, Gδ (2n)
+    const base = e.alloc((n * d + 5 * d + 2 * n) * b);
     const gp = base;
     const gbar = gp + n * d * b;
     const vp = gbar + d * b;
     const dp = vp + d * b;
     const thp = dp + d * b;
-    const onesp = thp + d * b;
+    const up = thp + d * b;
+    const onesp = up + d * b;
     const yp = onesp + n * b;
     try {
       e.put(p, gp, G);
@@ -302,11 +303,9 @@ export class EmpiricalFisherOptimizer {
         throw err;
       }
       // direction u: v, or the momentum buffer μu + v
-      let up = vp;
-      if (this.velocity !== 0) {
-        e.k('axpby', p)(d, 1, vp, this.momentum, this.velocity);
-        up = this.velocity;
-      }
+      // (into a scratch vector: the momentum buffer changes only when the step is taken)
+      e.copy(up, vp, d * b);
+      if (this.velocity !== 0) e.k('axpy', p)(d, this.momentum, this.velocity, up);
       let eta = this.lr;
       if (this.lossChangeBound !== undefined) {
         const q = F.quadraticInWasm(up);
@@ -331,10 +330,26 @@ export class EmpiricalFisherOptimizer {
       }
       // model change for the adaptive damping: ḡᵀδ + ½ δᵀFδ
       const predicted = adapt ? e.k('dot', p)(d, gbar, dp) + 0.5 * F.quadraticInWasm(dp) : 0;
-      // θ ← θ + δ (plain IEEE arithmetic, rounded to params' type: the same bits everywhere)
+      // θ ← θ + δ (plain IEEE arithmetic, rounded to params' type: the same bits everywhere),
+      // checked first: a finite lr or weight decay can still make a parameter overflow
       const delta = e.view(p, dp, d);
       const params = this.params;
+      const ParamsType = params instanceof Float32Array ? Float32Array : Float64Array;
+      const probe = new ParamsType(1);
+      for (let i = 0; i < d; i++) {
+        probe[0] = params[i] + delta[i];
+        if (!Number.isFinite(probe[0])) {
+          throw new RangeError(
+            `the step would make params[${i}] ${probe[0]} (rate ${eta}, weightDecay ${this.weightDecay}): ` +
+              'lower options.lr or options.weightDecay; params are unchanged',
+          );
+        }
+      }
+      if (!Number.isFinite(stepNorm) || !Number.isFinite(sum) || !Number.isFinite(sq)) {
+        throw new RangeError(`the step overflows (‖δ‖ = ${stepNorm}, rate ${eta}): lower options.lr; params are unchanged`);
+      }
       for (let i = 0; i < d; i++) params[i] = params[i] + delta[i];
+      if (this.velocity !== 0) e.copy(this.velocity, up, d * b);
       this._steps++;
       const info: StepInfo = {
         rate: eta,

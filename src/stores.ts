@@ -7,6 +7,7 @@
  */
 import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
+import * as check from './validate.js';
 
 export type StoreKind = 'dense' | 'lowrank' | 'blockdiag' | 'diag';
 
@@ -55,6 +56,7 @@ function allocZeroed(e: Engine, bytes: number): number {
 
 /** Allocates every size, or none (frees what it got if one fails). */
 function allocAll(e: Engine, sizes: number[]): number[] {
+  check.fits(e, 'the Fisher storage', ...sizes);
   const got: number[] = [];
   try {
     for (const s of sizes) got.push(allocZeroed(e, s));
@@ -469,6 +471,8 @@ export class LowRankStore implements FisherStore {
     private readonly d: number,
     private readonly fixedRank: number | undefined,
     private readonly defaultRank: number,
+    /** the most rows the memory budget allows (caps the default growth; fewer rows are then kept) */
+    private readonly maxRows: number = Number.MAX_SAFE_INTEGER,
   ) {
     this.holder = { e, ptrs: [] };
     this.reserve(fixedRank ?? 0);
@@ -520,8 +524,8 @@ export class LowRankStore implements FisherStore {
   /** Capacity this store wants for a batch of n rows with the given keep factor. */
   wanted(n: number, keep: number): number {
     if (this.fixedRank !== undefined) return this.fixedRank;
-    if (keep === 0) return Math.max(this.cap, n);
-    return Math.max(this.cap, this.defaultRank, n);
+    const want = keep === 0 ? Math.max(this.cap, n) : Math.max(this.cap, this.defaultRank, n);
+    return Math.max(this.cap, Math.min(want, this.maxRows));
   }
 
   accumulate(gp: number, n: number, keep: number, weight: number): void {
@@ -784,7 +788,7 @@ export class LowRankStore implements FisherStore {
   /** Room `merge(other)` needs, so the caller can reserve it before changing anything. */
   mergeCapacity(other: LowRankStore): number {
     if (this.fixedRank !== undefined) return this.fixedRank;
-    return Math.max(this.cap, this.used + other.used);
+    return Math.max(this.cap, Math.min(this.used + other.used, this.maxRows));
   }
 
   merge(other: FisherStore, a: number, b: number): void {

@@ -51,12 +51,12 @@ export function finite(name: string, v: unknown): number {
  * A finite number that stays finite in `precision` (a float64 value beyond ±3.4e38 becomes ±∞ in
  * f32), or a RangeError naming the argument.
  */
-export function finiteIn(precision: Precision, name: string, v: unknown): number {
+export function finiteIn(precision: Precision, name: string, v: unknown, rejectUnderflow = false): number {
   const x = finite(name, v);
   if (precision === 'f32' && !Number.isFinite(Math.fround(x))) {
     throw new RangeError(`${name} = ${x} is out of the range of f32 (it would become ±Infinity)`);
   }
-  if (precision === 'f32' && x !== 0 && Math.fround(x) === 0) {
+  if (rejectUnderflow && precision === 'f32' && x !== 0 && Math.fround(x) === 0) {
     throw new RangeError(`${name} = ${x} is below the range of f32 (it would become 0)`);
   }
   return x;

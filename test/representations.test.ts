@@ -582,7 +582,8 @@ describe.each(types)('diag %s', (name, Type) => {
 describe('auto and the memory budget', () => {
   it.each(types)('%s: auto picks dense exactly while 2·d² values fit maxBytes, lowrank beyond', (name, Type) => {
     const precision = typeName(Type);
-    const d = 50;
+    // d > n, so that the 80 float64 rows lowrank keeps fit within the budget a dense F just misses
+    const d = 400;
     const bytes = 2 * d * d * Type.BYTES_PER_ELEMENT;
     const A = new EmpiricalFisher(d, { precision, maxBytes: bytes });
     expect(A.representation).toBe('dense');
