@@ -17,23 +17,18 @@ export interface AdaptiveDampingOptions {
   max?: number;
 }
 
-export interface EmpiricalFisherOptimizerOptions {
+/**
+ * Options of the optimizer: those of its EmpiricalFisher (biasCorrection, representation, blocks,
+ * rank, maxBytes; see EmpiricalFisherOptions), with other defaults where noted, and its own.
+ */
+export interface EmpiricalFisherOptimizerOptions
+  extends Omit<EmpiricalFisherOptions, 'damping' | 'decay' | 'precision'> {
   /** learning rate η, the largest step scale (default 0.1) */
   lr?: number;
   /** Tikhonov damping λ ≥ 0, or a function of the step count (0, 1, …) returning it (default 1e-3) */
   damping?: number | ((step: number) => number);
   /** running-average factor β of F (default 0.95) */
   decay?: number;
-  /** bias-correct the running average (default true) */
-  biasCorrection?: boolean;
-  /** how F is stored (default 'auto') */
-  representation?: Representation;
-  /** block sizes for 'blockdiag' */
-  blocks?: readonly number[];
-  /** rows kept by 'lowrank' */
-  rank?: number;
-  /** memory budget of F (default 256 MiB) */
-  maxBytes?: number;
   /** precision of F and of the step (default: the type of params) */
   precision?: Precision;
   /**
