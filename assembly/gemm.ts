@@ -20,13 +20,16 @@ import { imin } from './simd';
 /**
  * C (m × n) ← β·C + α·A·Bᵀ, A logical m × k, B logical n × k (see pack.ts for trans).
  * lower: C is square (m == n) and only its lower triangle is referenced.
+ * fullDiag (with lower): full MR × NR tiles that cross the diagonal are stored whole, so a few
+ * elements of the strict upper triangle next to the diagonal are read (β ≠ 0) and written; for
+ * callers that overwrite the upper triangle afterwards (syrk_full), it saves the temporary tile.
  * β == 0: C is not read. work: WORK_BYTES, 16-byte aligned.
  */
 export function gemm_nt<T>(
   m: i32, n: i32, k: i32, alpha: T,
   a: usize, lda: i32, transA: bool,
   b: usize, ldb: i32, transB: bool,
-  beta: T, c: usize, ldc: i32, work: usize, lower: bool,
+  beta: T, c: usize, ldc: i32, work: usize, lower: bool, fullDiag: bool = false,
 ): void {
   if (m <= 0 || n <= 0) return;
   const S = <usize>sizeof<T>();
@@ -60,7 +63,7 @@ export function gemm_nt<T>(
             if (lower && j0 > i0 + mrr - 1) continue; // entirely above the diagonal
             const pap = pa + <usize>ir * <usize>kc * S;
             const cp = c + <usize>i0 * cs + <usize>j0 * S;
-            if (mrr == MR && nrr == nr && (!lower || j0 + nr - 1 <= i0)) {
+            if (mrr == MR && nrr == nr && (!lower || fullDiag || j0 + nr - 1 <= i0)) {
               microkernel<T>(kc, pap, pbp, cp, cs, alpha, betaEff);
             } else {
               microkernel<T>(kc, pap, pbp, tile, tcs, <T>1, <T>0);

@@ -2,7 +2,8 @@
 import { WORK_BYTES } from './config';
 import { dot, axpy, axpby, scal, first_nonfinite } from './level1';
 import { gemv_n, gemv_t, symv, sumsq_cols, trsv, trsv_t } from './level2';
-import { syrk, gram, symmetrize, zero_upper, add_diag } from './syrk';
+import { syrk, syrk_full, gram, symmetrize, symmetrize_rows, zero_upper, add_diag } from './syrk';
+import { syrk_cols, potrf_diag, potrf_panel, potrf_update } from './parallel';
 import { potrf, potrs } from './potrf';
 
 /** First byte the TypeScript allocator may use. */
@@ -32,6 +33,8 @@ export function symv_f64(d: i32, alpha: f64, a: usize, lda: i32, x: usize, beta:
 
 export function syrk_f32(n: i32, d: i32, alpha: f32, g: usize, ldg: i32, beta: f32, c: usize, ldc: i32, work: usize): void { syrk<f32>(n, d, alpha, g, ldg, beta, c, ldc, work); }
 export function syrk_f64(n: i32, d: i32, alpha: f64, g: usize, ldg: i32, beta: f64, c: usize, ldc: i32, work: usize): void { syrk<f64>(n, d, alpha, g, ldg, beta, c, ldc, work); }
+export function syrk_full_f32(n: i32, d: i32, alpha: f32, g: usize, ldg: i32, beta: f32, c: usize, ldc: i32, work: usize): void { syrk_full<f32>(n, d, alpha, g, ldg, beta, c, ldc, work); }
+export function syrk_full_f64(n: i32, d: i32, alpha: f64, g: usize, ldg: i32, beta: f64, c: usize, ldc: i32, work: usize): void { syrk_full<f64>(n, d, alpha, g, ldg, beta, c, ldc, work); }
 export function gram_f32(n: i32, d: i32, alpha: f32, g: usize, ldg: i32, beta: f32, c: usize, ldc: i32, work: usize): void { gram<f32>(n, d, alpha, g, ldg, beta, c, ldc, work); }
 export function gram_f64(n: i32, d: i32, alpha: f64, g: usize, ldg: i32, beta: f64, c: usize, ldc: i32, work: usize): void { gram<f64>(n, d, alpha, g, ldg, beta, c, ldc, work); }
 export function symmetrize_f32(d: i32, c: usize, ldc: i32): void { symmetrize<f32>(d, c, ldc); }
@@ -50,5 +53,21 @@ export function trsv_t_f64(d: i32, l: usize, ldl: i32, x: usize): void { trsv_t<
 export function potrs_f32(d: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32, work: usize): void { potrs<f32>(d, nrhs, l, ldl, b, ldb, work); }
 export function potrs_f64(d: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32, work: usize): void { potrs<f64>(d, nrhs, l, ldl, b, ldb, work); }
 
+// pieces for threads (parallel.ts)
+export { potrf_nb } from './parallel';
+export function syrk_cols_f32(n: i32, d: i32, j0: i32, j1: i32, alpha: f32, g: usize, ldg: i32, beta: f32, c: usize, ldc: i32, work: usize): void { syrk_cols<f32>(n, d, j0, j1, alpha, g, ldg, beta, c, ldc, work); }
+export function syrk_cols_f64(n: i32, d: i32, j0: i32, j1: i32, alpha: f64, g: usize, ldg: i32, beta: f64, c: usize, ldc: i32, work: usize): void { syrk_cols<f64>(n, d, j0, j1, alpha, g, ldg, beta, c, ldc, work); }
+export function symmetrize_rows_f32(d: i32, r0: i32, r1: i32, c: usize, ldc: i32): void { symmetrize_rows<f32>(d, r0, r1, c, ldc); }
+export function symmetrize_rows_f64(d: i32, r0: i32, r1: i32, c: usize, ldc: i32): void { symmetrize_rows<f64>(d, r0, r1, c, ldc); }
+export function potrf_diag_f32(d: i32, j0: i32, a: usize, lda: i32, work: usize): i32 { return potrf_diag<f32>(d, j0, a, lda, work); }
+export function potrf_diag_f64(d: i32, j0: i32, a: usize, lda: i32, work: usize): i32 { return potrf_diag<f64>(d, j0, a, lda, work); }
+export function potrf_panel_f32(d: i32, j0: i32, r0: i32, r1: i32, a: usize, lda: i32, work: usize): void { potrf_panel<f32>(d, j0, r0, r1, a, lda, work); }
+export function potrf_panel_f64(d: i32, j0: i32, r0: i32, r1: i32, a: usize, lda: i32, work: usize): void { potrf_panel<f64>(d, j0, r0, r1, a, lda, work); }
+export function potrf_update_f32(d: i32, j0: i32, c0: i32, c1: i32, a: usize, lda: i32, work: usize): void { potrf_update<f32>(d, j0, c0, c1, a, lda, work); }
+export function potrf_update_f64(d: i32, j0: i32, c0: i32, c1: i32, a: usize, lda: i32, work: usize): void { potrf_update<f64>(d, j0, c0, c1, a, lda, work); }
+
 // f32 ↔ f64 conversions: see mixed.ts
-export { promote_f32_f64, demote_f64_f32 } from './mixed';
+export { promote_f32_f64, demote_f64_f32, gemv_n_f32f64, gemv_t_f32f64 } from './mixed';
+
+// largest magnitude: see scan.ts
+export { max_abs_f32, max_abs_f64 } from './scan';

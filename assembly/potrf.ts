@@ -41,7 +41,7 @@ export function potrf<T>(d: i32, a: usize, lda: i32, work: usize): i32 {
 }
 
 /** Right-looking blocked Cholesky with nb-wide block columns; diagonal blocks wider than NB2 recurse. */
-function potrfBlocked<T>(d: i32, a: usize, lda: i32, work: usize, nb: i32): i32 {
+export function potrfBlocked<T>(d: i32, a: usize, lda: i32, work: usize, nb: i32): i32 {
   const S = <usize>sizeof<T>();
   const rs = <usize>lda * S;
   for (let j0 = 0; j0 < d; j0 += nb) {

@@ -10,6 +10,19 @@ export function syrk<T>(n: i32, d: i32, alpha: T, g: usize, ldg: i32, beta: T, c
   gemm_nt<T>(d, d, n, alpha, g, ldg, true, g, ldg, true, beta, c, ldc, work, true);
 }
 
+/**
+ * C ← β C + α GᵀG, the full symmetric matrix: syrk with the full tiles that cross the diagonal
+ * stored whole (gemm_nt's fullDiag: no temporary tile), then symmetrize. (Mirroring each finished
+ * block row while it is in cache, instead of symmetrize, measured the same: the cost is the
+ * writes.) The same bits as syrk followed by symmetrize. β ≠ 0 reads elements of
+ * C's strict upper triangle near the diagonal (they must be finite for the result to be: the
+ * caller checks all of C).
+ */
+export function syrk_full<T>(n: i32, d: i32, alpha: T, g: usize, ldg: i32, beta: T, c: usize, ldc: i32, work: usize): void {
+  gemm_nt<T>(d, d, n, alpha, g, ldg, true, g, ldg, true, beta, c, ldc, work, true, true);
+  symmetrize<T>(d, c, ldc);
+}
+
 /** lower(C) ← β lower(C) + α lower(GGᵀ); G n × d, C n × n. */
 export function gram<T>(n: i32, d: i32, alpha: T, g: usize, ldg: i32, beta: T, c: usize, ldc: i32, work: usize): void {
   gemm_nt<T>(n, n, d, alpha, g, ldg, false, g, ldg, false, beta, c, ldc, work, true);
@@ -21,12 +34,22 @@ export function gram<T>(n: i32, d: i32, alpha: T, g: usize, ldg: i32, beta: T, c
  * triangle with lanes × lanes register transposes; diagonal tiles are copied element by element.
  */
 export function symmetrize<T>(d: i32, c: usize, ldc: i32): void {
+  symmetrize_rows<T>(d, 0, d, c, ldc);
+}
+
+/**
+ * symmetrize restricted to the rows [r0, r1) of the upper triangle (the columns [r0, r1) of the
+ * lower one are read); r0 a multiple of 64 bytes of elements (16 f32, 8 f64). Disjoint row ranges
+ * may run in parallel: together they write exactly what symmetrize writes.
+ */
+export function symmetrize_rows<T>(d: i32, r0: i32, r1: i32, c: usize, ldc: i32): void {
   const S = <usize>sizeof<T>();
   const L = lanes<T>();
   const TS = 4 * L;
   const cs = <usize>ldc * S;
+  const rEnd = imin(d, r1);
   // one block row of the upper triangle at a time (rows j0 .. j0 + TS, written left to right)
-  for (let j0 = 0; j0 < d; j0 += TS) {
+  for (let j0 = r0; j0 < rEnd; j0 += TS) {
     const j1 = imin(d, j0 + TS);
     // the diagonal tile
     for (let i = j0 + 1; i < j1; i++) {

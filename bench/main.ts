@@ -21,6 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { init, features, linalg } from '../src/index.js';
 import { plainFor, type FloatArray, type Precision } from './plain.js';
 import { PEERS, type CaseInputs, type Op, type Peer, type Prepared } from './peers.js';
+import { formatThreadsReport, runThreadsBench } from './threads.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -38,6 +39,8 @@ export interface BenchOptions {
   maxTime?: number;
   /** false: no short warm-up calls of the wasm contenders (to see what they are worth). */
   warmUp?: boolean;
+  /** Instead of the table: syrk and cholesky with this many worker threads against one. */
+  threads?: number;
   /** Where the table goes (default: stdout). */
   write?: (text: string) => void;
   /** Where progress lines go (default: stderr); null silences them. */
@@ -80,7 +83,8 @@ export const BENCH_HELP = `Usage: npm run bench -- [options]     (or: npx empiri
 
 Throughput (GFLOP/s) of syrk, cholesky and the Cholesky solve (1 and 64 right-hand sides), for
 d in {64, 128, 256, 512, 1024}, n = 256, f32 and f64: ours (wasm) next to a plain TypeScript
-implementation and installed JavaScript peers (ml-matrix, f64), all in the same run.
+implementation and installed JavaScript peers (ml-matrix, f64; @tensorflow/tfjs-backend-wasm, f32
+GᵀG, one thread), all in the same run.
 
 Options:
   --quick            d in {64, 128} with short timings (a few seconds)
@@ -90,6 +94,9 @@ Options:
   --sizes <list>     comma-separated sizes d instead of the default
   --max-time <s>     seconds per contender and case, split over the rounds (default 1.5, quick 0.05)
   --no-warmup        skip the short warm-up calls of the wasm code (to see their effect)
+  --threads <k>      instead of the table: syrk and cholesky (d = 512, 1024 unless --sizes) on k
+                     worker threads (linalg.syrkAsync, linalg.choleskyAsync) against one thread,
+                     interleaved call by call, with a check that the results are bit-identical
   --help             this text
 `;
 
@@ -114,6 +121,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       case '--filter':
         o.filter = new RegExp(value(), 'i');
         break;
+      case '--threads': {
+        const v = value();
+        const t = Number(v);
+        if (!Number.isSafeInteger(t) || t < 1 || t > 64) throw new Error(`--threads: ${JSON.stringify(v)} is not an integer from 1 to 64`);
+        o.threads = t;
+        break;
+      }
       case '--no-warmup':
         o.warmUp = false;
         break;
@@ -389,7 +403,7 @@ async function warmUp(contenders: readonly Contender[], settings: Settings): Pro
   for (let round = 0; round < 2; round++) {
     for (const precision of settings.precisions) {
       for (const op of settings.ops) {
-        for (const d of [17, 40]) {
+        for (const d of [17, 40, 136]) {
           const inp = makeInputs(d, 16, 4, precision);
           for (const nrhs of op === 'solve' ? [1, 4] : [1]) {
             const c: CaseInputs = { op, n: 16, d, nrhs, precision, G: inp.G, A: inp.A, B: inp.B.subarray(0, nrhs * d) };
@@ -686,6 +700,27 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
   }
   if (options === 'help') {
     write(BENCH_HELP);
+    return 0;
+  }
+  if (options.threads !== undefined) {
+    const filter = typeof options.filter === 'string' ? new RegExp(options.filter, 'i') : options.filter;
+    const r = await runThreadsBench({
+      threads: options.threads, sizes: options.sizes, quick: options.quick, filter,
+      progress: (l) => process.stderr.write(l + '\n'),
+    });
+    const meta = {
+      node: process.version, cpu: os.cpus()[0]?.model?.trim() ?? 'unknown', cores: os.cpus().length,
+      platform: `${os.platform()} ${os.arch()}`, loadavg: os.loadavg(), date: new Date().toISOString(),
+    };
+    write(formatThreadsReport(r, [
+      `empirical-fisher bench --threads ${options.threads} — GFLOP/s, n = 256; interleaved call by call, ${options.quick ? 5 : 21} samples each`,
+      `Node ${meta.node}, ${meta.cpu}, ${meta.cores} cores, ${meta.platform}, ${meta.date}, load average ${meta.loadavg.map((x) => x.toFixed(2)).join(' ')}`,
+      `features ${JSON.stringify(r.features)}`,
+    ]));
+    if (options.json) {
+      writeFileSync(options.json, JSON.stringify({ meta, ...r }, null, 2) + '\n');
+      write(`\nresults written to ${options.json}\n`);
+    }
     return 0;
   }
   const report = await runBench(options);

@@ -5,8 +5,9 @@
  * Nothing here caches a typed view of the memory across a call that can allocate: growing a
  * WebAssembly memory detaches every view of its old buffer.
  */
-import { KERNELS_WASM_BASE64 } from './wasm.generated.js';
+import { KERNELS_THREADS_WASM_BASE64, KERNELS_WASM_BASE64 } from './wasm.generated.js';
 import { Allocator, MAX_MEMORY_BYTES } from './memory.js';
+import { ThreadPool, threadsUnavailableReason } from './threads.js';
 
 export type Precision = 'f32' | 'f64';
 export type FloatArray = Float32Array | Float64Array;
@@ -32,6 +33,8 @@ export class Engine {
   /** packing workspace shared by every kernel call (calls never overlap: JavaScript is single-threaded here) */
   readonly work: number;
   readonly wasmBytes: number;
+  /** the worker threads of `init({ threads })`, or undefined (one thread) */
+  pool: ThreadPool | undefined;
 
   constructor(instance: WebAssembly.Instance, wasmBytes: number) {
     this.exports = instance.exports as unknown as KernelExports;
@@ -62,6 +65,59 @@ export class Engine {
       },
     );
     this.work = this.allocator.alloc(Math.max(this.exports.work_bytes(), 64));
+  }
+
+  /**
+   * Short calls of every heavy kernel, both precisions, at a size that goes through every blocked
+   * path (d = 136: three potrf block columns, diagonal blocks that recurse, the blocked TRSM), so
+   * that V8 compiles them with its optimising tier now rather than during a user's first long
+   * call: wasm has no on-stack replacement, and a call that starts in baseline (Liftoff) code runs
+   * to its end there. Returns the milliseconds of each round (for probes). Frees what it takes.
+   */
+  warmUp(rounds = 3): number[] {
+    const times: number[] = [];
+    const n = 24;
+    const d = 136;
+    const nrhs = 8;
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      for (const p of ['f32', 'f64'] as const) {
+        const b = p === 'f32' ? 4 : 8;
+        const g = this.alloc(n * d * b);
+        const c = this.alloc(d * d * b);
+        const x = this.alloc(nrhs * d * b);
+        const y = this.alloc(d * b);
+        try {
+          const gv = this.view(p, g, n * d);
+          for (let i = 0; i < gv.length; i++) gv[i] = ((i * 7919) % 113) / 113 - 0.49;
+          const xv = this.view(p, x, nrhs * d);
+          for (let i = 0; i < xv.length; i++) xv[i] = ((i * 31) % 17) / 17 - 0.45;
+          this.k('first_nonfinite', p)(n * d, g);
+          this.k('syrk', p)(n, d, 1 / n, g, d, 0, c, d, this.work);
+          this.k('symmetrize', p)(d, c, d);
+          this.k('syrk_full', p)(n, d, 1 / n, g, d, 0, c, d, this.work);
+          this.k('sumsq_cols', p)(n, d, 1, g, d, 0, y);
+          this.k('gemv_n', p)(n, d, 1, g, d, x, 0, y);
+          this.k('gemv_t', p)(n, d, 1, g, d, x, 0, y);
+          this.k('symv', p)(d, 1, c, d, x, 0, y);
+          this.k('dot', p)(d, x, y);
+          this.k('axpy', p)(d, 0.5, x, y);
+          this.k('add_diag', p)(d, 1, c, d);
+          this.k('potrf', p)(d, c, d, this.work);
+          this.k('zero_upper', p)(d, c, d);
+          this.k('potrs', p)(d, 1, c, d, x, d, this.work);
+          this.k('potrs', p)(d, nrhs, c, d, x, d, this.work);
+          this.k('gram', p)(n, d, 1, g, d, 0, c, d, this.work);
+        } finally {
+          this.free(y);
+          this.free(x);
+          this.free(c);
+          this.free(g);
+        }
+      }
+      times.push(performance.now() - t0);
+    }
+    return times;
   }
 
   /** The kernel `name_f32` or `name_f64`. */
@@ -112,13 +168,19 @@ export class Engine {
 
 let engine: Engine | undefined;
 let pending: Promise<void> | undefined;
+/** why `init({ threads })` fell back to one thread, for features() */
+let threadsFallback: string | undefined;
 
-function wasmBytes(): Uint8Array<ArrayBuffer> {
+function decode(b64: string): Uint8Array<ArrayBuffer> {
   // atob is in every browser, every worker and Node ≥ 16: no Buffer, no file system, no fetch
-  const s = atob(KERNELS_WASM_BASE64);
+  const s = atob(b64);
   const bytes = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
   return bytes;
+}
+
+function wasmBytes(): Uint8Array<ArrayBuffer> {
+  return decode(KERNELS_WASM_BASE64);
 }
 
 function simdSupported(): boolean {
@@ -146,19 +208,109 @@ function checkSimd(): void {
   }
 }
 
+export interface InitOptions {
+  /**
+   * Worker threads for the async calls (`linalg.syrkAsync`, `linalg.choleskyAsync`, …), default 1
+   * (no workers). Needs SharedArrayBuffer (Node; in browsers a cross-origin-isolated page);
+   * elsewhere init() falls back to one thread and `features().threads` says 1. Only the first
+   * init() decides.
+   */
+  threads?: number;
+  /**
+   * Short calls of every kernel at the end of init(), so that V8 has compiled them with its
+   * optimising tier before the first real call (default true; about 10–60 ms).
+   */
+  warmUp?: boolean;
+}
+
+function parseInitOptions(options: unknown): { threads: number; warmUp: boolean } {
+  if (options === undefined) return { threads: 1, warmUp: true };
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`init options must be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (k !== 'threads' && k !== 'warmUp') throw new RangeError(`unknown option options.${k}; the options are threads, warmUp`);
+  }
+  const threads = o.threads === undefined ? 1 : o.threads;
+  if (typeof threads !== 'number' || !Number.isSafeInteger(threads) || threads < 1 || threads > 64) {
+    throw new RangeError(`threads must be an integer from 1 to 64, got ${String(threads)}`);
+  }
+  if (o.warmUp !== undefined && typeof o.warmUp !== 'boolean') throw new TypeError('warmUp must be a boolean');
+  return { threads, warmUp: o.warmUp !== false };
+}
+
 /**
- * Compiles and instantiates the kernels. Idempotent: later calls return at once.
- * @example
- * await init();
+ * Warm-up rounds until two rounds in a row run within 1.3× of the fastest and the first was more
+ * than twice the fastest (the optimised code has arrived), or `maxMs` milliseconds have passed.
  */
-export function init(): Promise<void> {
+function warmUpEngine(e: Engine, maxMs: number): void {
+  const t0 = performance.now();
+  const times: number[] = [];
+  for (;;) {
+    times.push(e.warmUp(1)[0]);
+    const k = times.length;
+    const best = Math.min(...times);
+    if (k >= 3 && times[k - 1] <= 1.3 * best && times[k - 2] <= 1.3 * best && times[0] > 2 * best) break;
+    if (performance.now() - t0 > maxMs) break;
+  }
+}
+
+const WARM_UP_MS = 60;
+/** shared memory of the threaded build: 16 pages to start, the 4 GiB of wasm32 at most */
+const SHARED_INITIAL_PAGES = 16;
+const SHARED_MAXIMUM_PAGES = 65536;
+
+async function createThreaded(threads: number): Promise<Engine> {
+  const bytes = decode(KERNELS_THREADS_WASM_BASE64);
+  const module = await WebAssembly.compile(bytes);
+  const memory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const e = new Engine(instance, bytes.length);
+  e.pool = await ThreadPool.create(
+    { memory, alloc: (n) => e.alloc(n), workBytes: Math.max(e.exports.work_bytes(), 64) },
+    module,
+    threads,
+  );
+  return e;
+}
+
+/**
+ * Compiles and instantiates the kernels, then warms them up (see InitOptions). Idempotent: later
+ * calls return at once, and the first call's options decide.
+ * @example
+ * await init();                 // one thread
+ * await init({ threads: 2 });   // two workers for linalg.syrkAsync, linalg.choleskyAsync, …
+ */
+export function init(options?: InitOptions): Promise<void> {
+  let o: { threads: number; warmUp: boolean };
+  try {
+    o = parseInitOptions(options);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   if (engine) return Promise.resolve();
   if (!pending) {
     pending = (async () => {
       checkSimd();
-      const bytes = wasmBytes();
-      const { instance } = await WebAssembly.instantiate(bytes.buffer, {});
-      if (!engine) engine = new Engine(instance, bytes.length);
+      let e: Engine | undefined;
+      if (o.threads > 1) {
+        threadsFallback = threadsUnavailableReason();
+        if (!threadsFallback) {
+          try {
+            e = await createThreaded(o.threads);
+          } catch (err) {
+            threadsFallback = `starting the workers failed: ${(err as Error)?.message ?? err}`;
+          }
+        }
+      }
+      if (!e) {
+        const bytes = wasmBytes();
+        const { instance } = await WebAssembly.instantiate(bytes.buffer, {});
+        e = new Engine(instance, bytes.length);
+      }
+      if (o.warmUp) warmUpEngine(e, WARM_UP_MS);
+      if (!engine) engine = e;
     })();
     pending.catch(() => {
       pending = undefined;
@@ -169,14 +321,19 @@ export function init(): Promise<void> {
 
 /**
  * Synchronous `init()`, for Node, workers and other places where synchronous compilation is
- * allowed (browsers refuse it on the main thread for large modules). Idempotent.
+ * allowed (browsers refuse it on the main thread for large modules). Idempotent. One thread only
+ * (starting workers is asynchronous): `threads` other than 1 is a RangeError.
  */
-export function initSync(): void {
+export function initSync(options?: { threads?: 1; warmUp?: boolean }): void {
+  const o = parseInitOptions(options);
+  if (o.threads !== 1) throw new RangeError('initSync() runs one thread; use `await init({ threads })` for workers');
   if (engine) return;
   checkSimd();
   const bytes = wasmBytes();
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-  engine = new Engine(instance, bytes.length);
+  const e = new Engine(instance, bytes.length);
+  if (o.warmUp) warmUpEngine(e, WARM_UP_MS);
+  engine = e;
 }
 
 /** @internal The engine; throws if neither `init()` nor `initSync()` has run. */
@@ -192,8 +349,10 @@ export interface Features {
   simd: boolean;
   /** relaxed SIMD is available in this engine (not used by default: it would change results across engines) */
   relaxedSimd: boolean;
-  /** worker threads used by the kernels */
+  /** threads of the async calls: the workers of `init({ threads })`, or 1 */
   threads: number;
+  /** why `init({ threads })` runs one thread, when it does */
+  threadsUnavailable?: string;
   /** size of the embedded kernel module */
   wasmBytes: number;
 }
@@ -203,7 +362,8 @@ export function features(): Features {
   return {
     simd: simdSupported(),
     relaxedSimd: relaxedSimdSupported(),
-    threads: 1,
+    threads: engine?.pool?.size ?? 1,
+    ...(threadsFallback ? { threadsUnavailable: threadsFallback } : {}),
     wasmBytes: engine ? engine.wasmBytes : wasmBytes().length,
   };
 }

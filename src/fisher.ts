@@ -15,6 +15,8 @@ import {
   type Holder,
   type StoreKind,
   type StoreState,
+  pow2,
+  scalePow2,
 } from './stores.js';
 import * as check from './validate.js';
 
@@ -171,7 +173,7 @@ function resolveOptions(d: number, options: unknown): Resolved {
     representation = rep as StoreKind;
   }
   if (representation === 'lowrank' && rank !== undefined) {
-    const bytes = LowRankStore.bytes(d, rank);
+    const bytes = LowRankStore.bytes(d, rank, precision);
     if (bytes > maxBytes) {
       throw new RangeError(
         `options.rank = ${rank} needs ${formatBytes(bytes)} of low-rank storage (float64 rows of length d = ${d}), ` +
@@ -188,9 +190,9 @@ function resolveOptions(d: number, options: unknown): Resolved {
 }
 
 /** The most rows of length d a low-rank store may hold within `maxBytes`. */
-function lowRankBudgetRows(d: number, maxBytes: number): number {
-  let r = Math.max(1, Math.floor(maxBytes / (8 * d)));
-  while (r > 1 && LowRankStore.bytes(d, r) > maxBytes) r = Math.floor(r * 0.9);
+function lowRankBudgetRows(d: number, maxBytes: number, precision: Precision): number {
+  let r = Math.max(1, Math.floor(maxBytes / (BYTES[precision] * d)));
+  while (r > 1 && LowRankStore.bytes(d, r, precision) > maxBytes) r = Math.floor(r * 0.9);
   return r;
 }
 
@@ -203,7 +205,7 @@ function makeStore(e: Engine, d: number, r: Resolved): FisherStore {
     case 'diag':
       return new DiagStore(e, r.precision, d);
     case 'lowrank':
-      return new LowRankStore(e, r.precision, d, r.rank, DEFAULT_RANK, lowRankBudgetRows(d, r.maxBytes));
+      return new LowRankStore(e, r.precision, d, r.rank, DEFAULT_RANK, lowRankBudgetRows(d, r.maxBytes, r.precision));
   }
 }
 
@@ -354,13 +356,7 @@ export class EmpiricalFisher {
     const store = this.live();
     const beta = this.decay;
     const overwrite = beta === 0 || this._steps === 0;
-    if (store instanceof LowRankStore) {
-      // float64 rows: no scaling needed
-      if (overwrite) store.accumulate(gp, n, 0, (beta === 0 ? 1 : 1 - beta) / n);
-      else store.accumulate(gp, n, beta, (1 - beta) / n);
-    } else {
-      this.accumulateScaled(store, gp, n, overwrite);
-    }
+    this.accumulateScaled(store, gp, n, overwrite);
     this._steps++;
     this._examples += n;
     this.lastBatch = n;
@@ -419,7 +415,7 @@ export class EmpiricalFisher {
     const fresh = this.factorValid && this.factorDampingUsed === this._damping;
     if (!fresh) this.factor(store);
     if (store instanceof LowRankStore) {
-      if (store.solveLatestMean(xp, n)) {
+      if (this.sigma2 === 1 && !this.negligibleF && store.solveLatestMean(xp, n)) {
         check.resultFinite(this.e, this.precision, '(F + λI)⁻¹ḡ', xp, this.d, 'increase the damping');
         return 'span';
       }
@@ -542,9 +538,7 @@ export class EmpiricalFisher {
     const myExp = exponentOfPow2(this.sigma2);
     const theirExp = exponentOfPow2(other.sigma2);
     const commonExp = this._steps === 0 ? theirExp : Math.max(myExp, theirExp);
-    if (!(store instanceof LowRankStore) && this._steps !== 0 && commonExp !== myExp) {
-      scalePow2(this.e, this.precision, this.storeData(store), this.storeLength(), myExp - commonExp);
-    }
+    if (this._steps !== 0 && commonExp !== myExp) store.rescale(myExp - commonExp);
     const rel = pow2(theirExp - commonExp);
     this.sigma2 = pow2(commonExp);
     if (this._steps === 0) {
@@ -644,12 +638,7 @@ export class EmpiricalFisher {
   private accumulateScaled(store: FisherStore, gp: number, n: number, overwrite: boolean): void {
     const { e, precision, d } = this;
     const beta = this.decay;
-    const g = e.view(precision, gp, n * d);
-    let m = 0;
-    for (let i = 0; i < g.length; i++) {
-      const a = g[i] < 0 ? -g[i] : g[i];
-      if (a > m) m = a;
-    }
+    const m = e.k('max_abs', precision)(n * d, gp);
     const oldExp = exponentOfPow2(this.sigma2) / 2;
     let newExp = oldExp;
     if (m > 0) {
@@ -671,28 +660,13 @@ export class EmpiricalFisher {
       src = tmp;
     }
     try {
-      if (!overwrite && newExp !== oldExp) scalePow2(e, precision, this.storeData(store), this.storeLength(), 2 * (oldExp - newExp));
+      if (!overwrite && newExp !== oldExp) store.rescale(2 * (oldExp - newExp));
       if (overwrite) store.accumulate(src, n, 0, (beta === 0 ? 1 : 1 - beta) / n);
       else store.accumulate(src, n, beta, (1 - beta) / n);
     } finally {
       if (tmp) e.free(tmp);
     }
     this.sigma2 = pow2(2 * newExp);
-  }
-
-  /** S's data block and length, for rescaling (dense, blockdiag, diag keep S in their first block). */
-  private storeData(store: FisherStore): number {
-    return store.holder.ptrs[0];
-  }
-  private storeLength(): number {
-    const d = this.d;
-    if (this.representation === 'diag') return d;
-    if (this.representation === 'blockdiag') {
-      let m = 0;
-      for (const b of this.blocks!) m += b * b;
-      return m;
-    }
-    return d * d;
   }
 
   /**
@@ -823,7 +797,7 @@ function checkState(state: EmpiricalFisherState): void {
     arr('S', F, m);
   } else {
     int('store.capacity', st.capacity, 1);
-    const rows = arr('rows', Float64Array, undefined);
+    const rows = arr('rows', F, undefined);
     if (rows.length % d !== 0) throw new RangeError(`state.store.rows has length ${rows.length}, not a multiple of d = ${d}`);
     const used = rows.length / d;
     if (used > (st.capacity as number)) throw new RangeError(`state.store.rows holds ${used} rows, more than state.store.capacity`);
@@ -868,25 +842,3 @@ function exponentOfPow2(x: number): number {
   return exponentOf(x);
 }
 
-/** 2^k exactly, for −1074 ≤ k ≤ 1023. */
-function pow2(k: number): number {
-  let r = 1;
-  let b = k < 0 ? 0.5 : 2;
-  let n = k < 0 ? -k : k;
-  while (n > 0) {
-    if (n & 1) r *= b;
-    b *= b;
-    n >>>= 1;
-  }
-  return r;
-}
-
-/** x ← 2^k·x for len elements at ptr, in steps a scalar of the precision can hold (exact). */
-function scalePow2(e: Engine, precision: Precision, ptr: number, len: number, k: number): void {
-  const scal = e.k('scal', precision);
-  while (k !== 0) {
-    const step = k > 100 ? 100 : k < -100 ? -100 : k;
-    scal(len, pow2(step), ptr);
-    k -= step;
-  }
-}

@@ -10,7 +10,7 @@
  * const step = F.precondition(g);   // (F + λI)⁻¹ g
  */
 export { init, initSync, features, memoryInfo } from './engine.js';
-export type { Features, MemoryInfo, Precision, FloatArray } from './engine.js';
+export type { Features, InitOptions, MemoryInfo, Precision, FloatArray } from './engine.js';
 export { linalg, CholeskyFactor } from './linalg.js';
 export type { SyrkOptions, CholeskyOptions, SolveOptions, SolveSPDOptions } from './linalg.js';
 export { NotPositiveDefiniteError } from './errors.js';

@@ -7,6 +7,7 @@
  */
 import { getEngine, type Engine, type FloatArray, type Precision } from './engine.js';
 import { NotPositiveDefiniteError } from './errors.js';
+import { OP } from './threads.js';
 import * as check from './validate.js';
 
 export type { FloatArray, Precision };
@@ -45,6 +46,34 @@ export interface SyrkOptions<T extends FloatArray = FloatArray> {
  * linalg.syrk(new Float64Array([1, 2, 3, 4]), 2, 2) // Float64Array [10, 14, 14, 20]
  */
 function syrk<T extends FloatArray>(G: T, n: number, d: number, opts?: SyrkOptions<T>): T {
+  const call = syrkBegin(G, n, d, opts);
+  try {
+    if (d > 0) {
+      const { e, precision, alpha, beta, gp, cp } = call;
+      e.k('syrk_full', precision)(n, d, alpha, gp, d, beta, cp, d, e.work);
+    }
+    return syrkEnd(call, G);
+  } finally {
+    freeAll(call.e, [call.gp, call.cp]);
+  }
+}
+
+interface SyrkCall<T extends FloatArray> {
+  e: Engine;
+  precision: Precision;
+  d: number;
+  alpha: number;
+  /** β, or 0 when `out` is not read */
+  beta: number;
+  out: T | undefined;
+  gp: number;
+  cp: number;
+  /** G's values are checked after the kernel, through the diagonal of the result (see syrkEnd) */
+  deferredCheck: boolean;
+}
+
+/** Validates, allocates and copies G (and out, with β ≠ 0) into wasm memory; frees on failure. */
+function syrkBegin<T extends FloatArray>(G: T, n: number, d: number, opts?: SyrkOptions<T>): SyrkCall<T> {
   const precision = check.precisionOf('G', G);
   check.size('n', n);
   check.size('d', d);
@@ -57,27 +86,62 @@ function syrk<T extends FloatArray>(G: T, n: number, d: number, opts?: SyrkOptio
   const b = BYTES[precision];
   const useBeta = beta !== 0 && out !== undefined;
   check.fits(e, `syrk with n = ${n}, d = ${d} (G and the d × d result)`, n * d * b, d * d * b);
+  const deferredCheck = d > 0 && (precision === 'f32' ? Math.fround(alpha) : alpha) !== 0;
   let gp = 0;
   let cp = 0;
   try {
     gp = e.alloc(n * d * b);
     cp = e.alloc(d * d * b);
     e.put(precision, gp, G);
-    check.finiteInWasm(e, precision, 'G', G, gp, n * d);
+    // With α ≠ 0 (in the kernel's precision) a non-finite G_ki makes C_ii = β·C_ii + α·Σ_k G_ki²
+    // non-finite (a sum of squares cannot cancel an ∞, and a NaN stays). The result is scanned
+    // anyway (an overflow is an error), so G is scanned only when the result is not finite, to
+    // name the bad element of G rather than report an overflow (syrkEnd).
+    if (!deferredCheck) check.finiteInWasm(e, precision, 'G', G, gp, n * d);
     if (useBeta) {
       e.put(precision, cp, out);
       check.finiteInWasm(e, precision, 'out', out, cp, d * d);
     }
-    if (d > 0) {
-      e.k('syrk', precision)(n, d, alpha, gp, d, useBeta ? beta : 0, cp, d, e.work);
-      e.k('symmetrize', precision)(d, cp, d);
-    }
-    check.resultFinite(e, precision, 'the result α·GᵀG + β·out', cp, d * d, `scale G down${precision === 'f32' ? ' or use Float64Array' : ''}`);
-    const result = out ?? (allocArray(precision, d * d) as T);
-    result.set(e.view(precision, cp, d * d));
-    return result;
-  } finally {
+  } catch (err) {
     freeAll(e, [gp, cp]);
+    throw err;
+  }
+  return { e, precision, d, alpha, beta: useBeta ? beta : 0, out, gp, cp, deferredCheck };
+}
+
+/** Checks G (when deferred, see syrkBegin) and the result, then copies the result out. */
+function syrkEnd<T extends FloatArray>(call: SyrkCall<T>, G: FloatArray): T {
+  const { e, precision, d, cp } = call;
+  // one scan of the result: only when it is not finite, G is scanned (a bad G is named) before
+  // the overflow is reported
+  const resultOk = d === 0 || e.k('first_nonfinite', precision)(d * d, cp) < 0;
+  if (!resultOk && call.deferredCheck) check.finiteInWasm(e, precision, 'G', G, call.gp, G.length);
+  if (!resultOk) check.resultFinite(e, precision, 'the result α·GᵀG + β·out', cp, d * d, `scale G down${precision === 'f32' ? ' or use Float64Array' : ''}`);
+  const result = call.out ?? (allocArray(call.precision, d * d) as T);
+  result.set(e.view(precision, cp, d * d));
+  return result;
+}
+
+/**
+ * @internal Below `minFlops` (syrk n·d², potrf d³/3) an async call runs on the calling thread:
+ * waking the workers costs tens of µs. Tests set it to 0 to send every size to the workers.
+ */
+export const threadTuning = { minFlops: 4e6 };
+
+/**
+ * `linalg.syrk` on the worker threads of `init({ threads })`; the same result, bit for bit.
+ * Without workers (or for small problems) it runs on the calling thread. G and out are read
+ * before the promise is returned; `out` is written when it resolves. Errors reject.
+ */
+async function syrkAsync<T extends FloatArray>(G: T, n: number, d: number, opts?: SyrkOptions<T>): Promise<T> {
+  const pool = getEngine().pool;
+  if (!pool || n * d * d < threadTuning.minFlops) return syrk(G, n, d, opts);
+  const call = syrkBegin(G, n, d, opts);
+  try {
+    await pool.run(OP.SYRK, [call.precision === 'f32' ? 0 : 1, n, d, call.alpha, call.gp, d, call.beta, call.cp, d]);
+    return syrkEnd(call, G);
+  } finally {
+    freeAll(call.e, [call.gp, call.cp]);
   }
 }
 
@@ -95,23 +159,49 @@ export interface CholeskyOptions<T extends FloatArray = FloatArray> {
  * Throws NotPositiveDefiniteError (after freeing) on failure.
  */
 export function factorInWasm(e: Engine, precision: Precision, A: FloatArray, d: number, shift: number): number {
-  const b = BYTES[precision];
-  check.fits(e, `a d × d matrix with d = ${d}`, d * d * b);
-  const ap = e.alloc(d * d * b);
+  const ap = factorBegin(e, precision, A, d, shift);
   try {
-    e.put(precision, ap, A);
-    check.finiteLowerInWasm(e, precision, 'A', A, ap, d);
-    if (d > 0) {
-      if (shift !== 0) e.k('add_diag', precision)(d, shift, ap, d);
-      const info = e.k('potrf', precision)(d, ap, d, e.work);
-      if (info !== 0) throw new NotPositiveDefiniteError(info);
-      e.k('zero_upper', precision)(d, ap, d);
-    }
+    if (d > 0) factorEnd(e, precision, d, ap, e.k('potrf', precision)(d, ap, d, e.work));
     return ap;
   } catch (err) {
     e.free(ap);
     throw err;
   }
+}
+
+/** @internal factorInWasm on the worker threads (one thread without them); the same bits. */
+export async function factorInWasmAsync(e: Engine, precision: Precision, A: FloatArray, d: number, shift: number): Promise<number> {
+  const pool = e.pool;
+  if (!pool || d * d * d < 3 * threadTuning.minFlops) return factorInWasm(e, precision, A, d, shift);
+  const ap = factorBegin(e, precision, A, d, shift);
+  try {
+    factorEnd(e, precision, d, ap, await pool.run(OP.POTRF, [precision === 'f32' ? 0 : 1, d, ap, d]));
+    return ap;
+  } catch (err) {
+    e.free(ap);
+    throw err;
+  }
+}
+
+/** Copies A in, checks its lower triangle, adds the shift; frees on failure. */
+function factorBegin(e: Engine, precision: Precision, A: FloatArray, d: number, shift: number): number {
+  check.fits(e, `a d × d matrix with d = ${d}`, d * d * BYTES[precision]);
+  const ap = e.alloc(d * d * BYTES[precision]);
+  try {
+    e.put(precision, ap, A);
+    check.finiteLowerInWasm(e, precision, 'A', A, ap, d);
+    if (d > 0 && shift !== 0) e.k('add_diag', precision)(d, shift, ap, d);
+    return ap;
+  } catch (err) {
+    e.free(ap);
+    throw err;
+  }
+}
+
+/** After potrf: throws on failure, else zeroes the strict upper triangle. */
+function factorEnd(e: Engine, precision: Precision, d: number, ap: number, info: number): void {
+  if (info !== 0) throw new NotPositiveDefiniteError(info);
+  e.k('zero_upper', precision)(d, ap, d);
 }
 
 /**
@@ -126,14 +216,33 @@ export function factorInWasm(e: Engine, precision: Precision, A: FloatArray, d: 
  * linalg.cholesky(new Float64Array([4, 0, 2, 5]), 2) // Float64Array [2, 0, 1, 2]
  */
 function cholesky<T extends FloatArray>(A: T, d: number, opts?: CholeskyOptions<T>): T {
+  const { precision, shift, out } = choleskyArgs(A, d, opts);
+  const e = getEngine();
+  return choleskyEnd(e, precision, d, factorInWasm(e, precision, A, d, shift), out);
+}
+
+/**
+ * `linalg.cholesky` with the trailing updates on the worker threads of `init({ threads })`; the
+ * same result, bit for bit. Without workers (or for small d) it runs on the calling thread. A is
+ * read before the promise is returned; errors (NotPositiveDefiniteError too) reject.
+ */
+async function choleskyAsync<T extends FloatArray>(A: T, d: number, opts?: CholeskyOptions<T>): Promise<T> {
+  const { precision, shift, out } = choleskyArgs(A, d, opts);
+  const e = getEngine();
+  return choleskyEnd(e, precision, d, await factorInWasmAsync(e, precision, A, d, shift), out);
+}
+
+function choleskyArgs<T extends FloatArray>(A: T, d: number, opts?: CholeskyOptions<T>): { precision: Precision; shift: number; out: T | undefined } {
   const precision = check.precisionOf('A', A);
   check.size('d', d);
   const o = check.options('options', opts, ['shift', 'out']);
   const shift = o.shift === undefined ? 0 : check.finiteIn(precision, 'shift', o.shift);
   check.length('A', A, d * d, 'd·d');
   const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, d * d, 'd·d');
-  const e = getEngine();
-  const lp = factorInWasm(e, precision, A, d, shift);
+  return { precision, shift, out };
+}
+
+function choleskyEnd<T extends FloatArray>(e: Engine, precision: Precision, d: number, lp: number, out: T | undefined): T {
   try {
     const result = out ?? (allocArray(precision, d * d) as T);
     result.set(e.view(precision, lp, d * d));
@@ -267,6 +376,28 @@ function solveSPD<T extends FloatArray>(A: T, d: number, B: FloatArray, opts?: S
   }
 }
 
+/** `linalg.solveSPD` with the factorisation on the worker threads (see choleskyAsync). */
+async function solveSPDAsync<T extends FloatArray>(A: T, d: number, B: FloatArray, opts?: SolveSPDOptions<T>): Promise<T> {
+  const precision = check.precisionOf('A', A);
+  check.size('d', d);
+  check.floatArray('B', B);
+  const o = check.options('options', opts, ['shift', 'nrhs', 'out']);
+  const shift = o.shift === undefined ? 0 : check.finiteIn(precision, 'shift', o.shift);
+  check.length('A', A, d * d, 'd·d');
+  const nrhs = rhsCount(B, d, o.nrhs);
+  const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, nrhs * d, 'nrhs·d');
+  const e = getEngine();
+  checkFiniteJS('B', B);
+  // B is copied now: the caller may change it while the factorisation runs
+  const B0 = B.slice();
+  const lp = await factorInWasmAsync(e, precision, A, d, shift);
+  try {
+    return solveInWasm(e, precision, lp, d, B0, nrhs, out);
+  } finally {
+    e.free(lp);
+  }
+}
+
 function checkFiniteJS(name: string, x: ArrayLike<number>): void {
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
@@ -362,5 +493,33 @@ function choleskyFactor<T extends FloatArray>(A: T, d: number, opts?: { shift?: 
   return new CholeskyFactor<T>(e, precision, lp, d);
 }
 
-/** Stateless operations on typed arrays (row-major; precision follows the first matrix). */
-export const linalg = { syrk, cholesky, choleskySolve, solveSPD, choleskyFactor };
+/**
+ * `linalg.choleskyFactor` with the factorisation on the worker threads (see choleskyAsync).
+ */
+async function choleskyFactorAsync<T extends FloatArray>(A: T, d: number, opts?: { shift?: number }): Promise<CholeskyFactor<T>> {
+  const precision = check.precisionOf('A', A);
+  check.size('d', d);
+  const o = check.options('options', opts, ['shift']);
+  const shift = o.shift === undefined ? 0 : check.finiteIn(precision, 'shift', o.shift);
+  check.length('A', A, d * d, 'd·d');
+  const e = getEngine();
+  const lp = await factorInWasmAsync(e, precision, A, d, shift);
+  return new CholeskyFactor<T>(e, precision, lp, d);
+}
+
+/**
+ * Stateless operations on typed arrays (row-major; precision follows the first matrix). The
+ * `…Async` variants run the O(d³) part on the worker threads of `init({ threads })` and give the
+ * same bits; without workers they run on the calling thread.
+ */
+export const linalg = {
+  syrk,
+  cholesky,
+  choleskySolve,
+  solveSPD,
+  choleskyFactor,
+  syrkAsync,
+  choleskyAsync,
+  solveSPDAsync,
+  choleskyFactorAsync,
+};

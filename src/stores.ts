@@ -43,9 +43,34 @@ export interface FisherStore {
   reset(): void;
   save(): StoreState;
   load(state: StoreState): void;
+  /** S ← 2^k·S (k even; exact unless values leave the precision's range) */
+  rescale(k: number): void;
   /** S ← a·S + b·S_other (same kind and shape) */
   merge(other: FisherStore, a: number, b: number): void;
   free(): void;
+}
+
+/** @internal 2^k exactly, for −1074 ≤ k ≤ 1023. */
+export function pow2(k: number): number {
+  let r = 1;
+  let b = k < 0 ? 0.5 : 2;
+  let n = k < 0 ? -k : k;
+  while (n > 0) {
+    if (n & 1) r *= b;
+    b *= b;
+    n >>>= 1;
+  }
+  return r;
+}
+
+/** @internal x ← 2^k·x for len elements at ptr, in steps a scalar of the precision can hold (exact). */
+export function scalePow2(e: Engine, precision: Precision, ptr: number, len: number, k: number): void {
+  const scal = e.k('scal', precision);
+  while (k !== 0) {
+    const step = k > 100 ? 100 : k < -100 ? -100 : k;
+    scal(len, pow2(step), ptr);
+    k -= step;
+  }
 }
 
 function allocZeroed(e: Engine, bytes: number): number {
@@ -140,6 +165,10 @@ export class DenseStore implements FisherStore {
 
   reset(): void {
     this.e.zero(this.s, this.d * this.d * BYTES[this.precision]);
+  }
+
+  rescale(k: number): void {
+    scalePow2(this.e, this.precision, this.s, this.d * this.d, k);
   }
 
   save(): StoreState {
@@ -306,6 +335,10 @@ export class BlockDiagStore implements FisherStore {
     this.e.zero(this.s, this.total * BYTES[this.precision]);
   }
 
+  rescale(k: number): void {
+    scalePow2(this.e, this.precision, this.s, this.total, k);
+  }
+
   save(): StoreState {
     return { S: copyOut(this.e, this.precision, this.s, this.total) };
   }
@@ -401,6 +434,10 @@ export class DiagStore implements FisherStore {
     this.e.zero(this.s, this.d * BYTES[this.precision]);
   }
 
+  rescale(k: number): void {
+    scalePow2(this.e, this.precision, this.s, this.d, k);
+  }
+
   save(): StoreState {
     return { S: copyOut(this.e, this.precision, this.s, this.d) };
   }
@@ -436,11 +473,15 @@ interface Batch {
  * W gives each of its rows W/n; when older rows are evicted to make room, the rows of a batch that
  * remain share its weight (a subsample of that batch). Solves use the Woodbury identity
  *   (c·UᵀU + λI)⁻¹ g = (1/λ)(g − Ũᵀ (λI_r + ŨŨᵀ)⁻¹ Ũ g),  Ũ = √c·U,
- * exact for every g, also outside the span of the rows. The rows, the r × r Gram matrix, its factor
- * and the vectors of the solve are float64 whatever the precision: with a small λ the Woodbury form
- * subtracts nearly equal vectors and amplifies any error of the Gram matrix by σ²/λ, which in f32
- * would cost every digit (a relative residual near 1 at d = 10⁵). Inputs and outputs keep the
- * user's precision.
+ * exact for every g, also outside the span of the rows.
+ *
+ * Accuracy: with a small λ this formula subtracts nearly equal vectors, and any error of the r × r
+ * system comes back multiplied by ‖F‖/λ. So the rows stay in the store's precision (f32: half the
+ * memory and traffic) and the Gram matrix comes from the fast gram kernel in that precision, but
+ * every vector of the solve is float64, the r × r factor is float64, and the r × r solve is refined
+ * (iterative refinement) with the exact operator λz + Ũ(Ũᵀz), applied with float64 products and
+ * sums, until its correction is below float64 round-off: the Gram matrix's rounding then does not
+ * reach the result.
  */
 export class LowRankStore implements FisherStore {
   readonly kind = 'lowrank';
@@ -463,7 +504,7 @@ export class LowRankStore implements FisherStore {
 
   /**
    * @param fixedRank rows kept; undefined: grow to hold at least one whole batch (all rows of the
-   *   latest batch when decay = 0; max(defaultRank, n) otherwise)
+   *   latest batch when decay = 0; max(defaultRank, n) otherwise), up to maxRows
    */
   constructor(
     private readonly e: Engine,
@@ -479,8 +520,9 @@ export class LowRankStore implements FisherStore {
   }
 
   /** storage for `rank` rows of length d */
-  static bytes(d: number, rank: number): number {
-    return 8 * (rank * d + 2 * rank * rank + rank);
+  static bytes(d: number, rank: number, precision: Precision): number {
+    const b = BYTES[precision];
+    return rank * d * b + rank * rank * (b + 8) + 3 * rank * 8;
   }
 
   /** rows kept now */
@@ -488,7 +530,8 @@ export class LowRankStore implements FisherStore {
     return this.used;
   }
 
-  // holder.ptrs: rows (cap × d), K (cap × cap), M (cap × cap), t (cap), all float64
+  // holder.ptrs: rows (cap × d, precision), K (cap × cap, precision), M (cap × cap, f64),
+  // t, p, w (cap each, f64)
   private get rows(): number {
     return this.holder.ptrs[0];
   }
@@ -501,15 +544,22 @@ export class LowRankStore implements FisherStore {
   private get t(): number {
     return this.holder.ptrs[3];
   }
+  private get pv(): number {
+    return this.holder.ptrs[4];
+  }
+  private get wv(): number {
+    return this.holder.ptrs[5];
+  }
 
   /** Makes room for `rows` rows (keeps the rows held). May throw (memory) but then changes nothing. */
   reserve(rows: number): void {
     if (rows <= this.cap && this.holder.ptrs.length > 0) return;
     const { e, d } = this;
+    const b = BYTES[this.precision];
     const r = Math.max(rows, 1);
-    const ptrs = allocAll(e, [r * d * 8, r * r * 8, r * r * 8, r * 8]);
+    const ptrs = allocAll(e, [r * d * b, r * r * b, r * r * 8, r * 8, r * 8, r * 8]);
     if (this.holder.ptrs.length > 0) {
-      e.copy(ptrs[0], this.rows, this.used * d * 8);
+      e.copy(ptrs[0], this.rows, this.used * d * b);
       for (const p of this.holder.ptrs) e.free(p);
     }
     this.holder.ptrs = ptrs;
@@ -543,14 +593,9 @@ export class LowRankStore implements FisherStore {
     this.batches.set(key, { stamp: this.stamp++, weight: weight * n, kept: m });
     const slots = this.makeRoom(m);
     // the last m rows of the batch (all of it unless it alone exceeds the capacity)
-    const { e, d, precision } = this;
-    const b = BYTES[precision];
-    const promote = e.exports.promote_f32_f64 as (n: number, src: number, dst: number) => void;
+    const bytes = this.d * BYTES[this.precision];
     for (let i = 0; i < m; i++) {
-      const src = gp + (n - m + i) * d * b;
-      const dst = this.rows + slots[i] * d * 8;
-      if (precision === 'f64') e.copy(dst, src, d * 8);
-      else promote(d, src, dst);
+      this.e.copy(this.rows + slots[i] * bytes, gp + (n - m + i) * bytes, bytes);
       this.rowBatch[slots[i]] = key;
     }
   }
@@ -592,7 +637,7 @@ export class LowRankStore implements FisherStore {
   }
 
   factor(c: number, shift: number): number {
-    const { e, d } = this;
+    const { e, d, precision } = this;
     const r = this.used;
     if (!(shift > 0)) {
       // the Woodbury form needs λ > 0; with fewer rows than parameters F itself is singular
@@ -603,10 +648,10 @@ export class LowRankStore implements FisherStore {
     for (let i = 0; i < r; i++) s[i] = Math.sqrt(c * w[i]);
     if (r > 0) {
       if (!this.gramValid) {
-        e.k('gram', 'f64')(r, d, 1, this.rows, d, 0, this.k, r, e.work);
+        e.k('gram', precision)(r, d, 1, this.rows, d, 0, this.k, r, e.work);
         this.gramValid = true;
       }
-      const K = e.view64(this.k, r * r);
+      const K = e.view(precision, this.k, r * r);
       const M = e.view64(this.m, r * r);
       for (let i = 0; i < r; i++) {
         for (let j = 0; j <= i; j++) M[i * r + j] = s[i] * s[j] * K[i * r + j];
@@ -639,34 +684,80 @@ export class LowRankStore implements FisherStore {
     }
   }
 
-  solve(xp: number): void {
+  /** out (r, f64) ← R·x for x (d, f64): float64 products and sums whatever the rows' precision. */
+  private rowsTimes(r: number, xp: number, outp: number): void {
     const { e, d } = this;
-    const r = this.factored;
-    this.inF64(xp, true, (yp) => {
-      if (r > 0) {
-        e.k('gemv_n', 'f64')(r, d, 1, this.rows, d, yp, 0, this.t);
-        const t = e.view64(this.t, r);
-        this.solveSmall(r, (i) => this.scales[i] * t[i]);
-        e.k('gemv_t', 'f64')(r, d, -1, this.rows, d, this.t, 1, yp);
-      }
-      e.k('scal', 'f64')(d, 1 / this.shift, yp);
-    });
+    if (this.precision === 'f64') e.k('gemv_n', 'f64')(r, d, 1, this.rows, d, xp, 0, outp);
+    else (e.exports.gemv_n_f32f64 as (...a: number[]) => void)(r, d, 1, this.rows, d, xp, outp);
+  }
+
+  /** y (d, f64) ← β·y + α·Rᵀz for z (r, f64). */
+  private rowsTransposeTimes(r: number, alpha: number, zp: number, beta: number, yp: number): void {
+    const { e, d } = this;
+    if (this.precision === 'f64') e.k('gemv_t', 'f64')(r, d, alpha, this.rows, d, zp, beta, yp);
+    else (e.exports.gemv_t_f32f64 as (...a: number[]) => void)(r, d, alpha, this.rows, d, zp, beta, yp);
+  }
+
+  /** (λI + ŨŨᵀ)⁻¹ v with the float64 factor (v untouched). */
+  private applyInverse(r: number, v: Float64Array): Float64Array {
+    const e = this.e;
+    e.view64(this.t, r).set(v);
+    e.k('potrs', 'f64')(r, 1, this.m, r, this.t, r, e.work);
+    return e.view64(this.t, r).slice();
   }
 
   /**
-   * t ← diag(s)·M⁻¹·a with a_i = rhs(i): the r × r part of the Woodbury solve. The caller's
-   * vector is read through `rhs` before t is written.
+   * Solves (λI + ŨŨᵀ) z = p: the factored solve, then refinement with the exact operator
+   * λz + s⊙R(Rᵀ(s⊙z)) (two float64 passes over the rows per round) while it still corrects z.
    */
-  private solveSmall(r: number, rhs: (i: number) => number): void {
+  private solveSmall(r: number, p: Float64Array): Float64Array {
     const e = this.e;
     const s = this.scales;
-    const a = new Float64Array(r);
-    for (let i = 0; i < r; i++) a[i] = rhs(i);
-    const t = e.view64(this.t, r);
-    t.set(a);
-    e.k('potrs', 'f64')(r, 1, this.m, r, this.t, r, e.work);
-    const z = e.view64(this.t, r);
-    for (let i = 0; i < r; i++) z[i] = s[i] * z[i];
+    const z = this.applyInverse(r, p);
+    if (this.precision === 'f64') return z;
+    const qp = e.alloc(this.d * 8);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const sz = e.view64(this.t, r);
+        for (let i = 0; i < r; i++) sz[i] = s[i] * z[i];
+        this.rowsTransposeTimes(r, 1, this.t, 0, qp);
+        this.rowsTimes(r, qp, this.wv);
+        const w = e.view64(this.wv, r);
+        const res = new Float64Array(r);
+        for (let i = 0; i < r; i++) res[i] = p[i] - (this.shift * z[i] + s[i] * w[i]);
+        const dz = this.applyInverse(r, res);
+        let nd = 0;
+        let nz = 0;
+        for (let i = 0; i < r; i++) {
+          z[i] += dz[i];
+          nd += dz[i] * dz[i];
+          nz += z[i] * z[i];
+        }
+        if (nd <= 1e-24 * nz) break; // ‖dz‖ ≤ 1e-12‖z‖: the Gram rounding no longer shows
+      }
+      return z;
+    } finally {
+      e.free(qp);
+    }
+  }
+
+  solve(xp: number): void {
+    const { e, d } = this;
+    const r = this.factored;
+    const s = this.scales;
+    this.inF64(xp, true, (yp) => {
+      if (r > 0) {
+        this.rowsTimes(r, yp, this.pv);
+        const pr = e.view64(this.pv, r);
+        const p = new Float64Array(r);
+        for (let i = 0; i < r; i++) p[i] = s[i] * pr[i];
+        const z = this.solveSmall(r, p);
+        const t = e.view64(this.t, r);
+        for (let i = 0; i < r; i++) t[i] = s[i] * z[i];
+        this.rowsTransposeTimes(r, -1, this.t, 1, yp);
+      }
+      e.k('scal', 'f64')(d, 1 / this.shift, yp);
+    });
   }
 
   /**
@@ -679,35 +770,39 @@ export class LowRankStore implements FisherStore {
     const bt = this.batches.get(this.lastKey);
     const r = this.factored;
     if (!bt || bt.kept !== n || r !== this.used || r === 0) return false;
-    const { e, d } = this;
+    const { e } = this;
     const s = this.scales;
+    const a = new Float64Array(r);
+    for (let i = 0; i < r; i++) a[i] = this.rowBatch[i] === this.lastKey ? 1 / (n * s[i]) : 0;
     this.inF64(xp, true, (yp) => {
-      this.solveSmall(r, (i) => (this.rowBatch[i] === this.lastKey ? 1 / (n * s[i]) : 0));
-      e.k('gemv_t', 'f64')(r, d, 1, this.rows, d, this.t, 0, yp);
+      const z = this.solveSmall(r, a);
+      const t = e.view64(this.t, r);
+      for (let i = 0; i < r; i++) t[i] = s[i] * z[i];
+      this.rowsTransposeTimes(r, 1, this.t, 0, yp);
     });
     return true;
   }
 
   meanDiagonal(): number {
-    const { e, d } = this;
+    const { e, d, precision } = this;
     const w = this.rowWeights();
-    const dot = e.k('dot', 'f64');
+    const dot = e.k('dot', precision);
+    const b = BYTES[precision];
     let t = 0;
     for (let i = 0; i < this.used; i++) {
-      const p = this.rows + i * d * 8;
+      const p = this.rows + i * d * b;
       t += w[i] * dot(d, p, p);
     }
     return t / d;
   }
 
   quadratic(vp: number, c: number): number {
-    const { e, d } = this;
     const r = this.used;
     if (r === 0) return 0;
     const w = this.rowWeights();
     return this.inF64(vp, false, (yp) => {
-      e.k('gemv_n', 'f64')(r, d, 1, this.rows, d, yp, 0, this.t);
-      const t = e.view64(this.t, r);
+      this.rowsTimes(r, yp, this.pv);
+      const t = this.e.view64(this.pv, r);
       let q = 0;
       for (let i = 0; i < r; i++) q += w[i] * t[i] * t[i];
       return c * q;
@@ -717,24 +812,29 @@ export class LowRankStore implements FisherStore {
   toDense(op: number, c: number): void {
     const { e, precision, d } = this;
     const r = this.used;
+    const b = BYTES[precision];
     if (r === 0) {
-      e.zero(op, d * d * BYTES[precision]);
+      e.zero(op, d * d * b);
       return;
     }
     const w = this.rowWeights();
-    const tmp = e.alloc(r * d * 8);
-    const full = precision === 'f64' ? op : e.alloc(d * d * 8);
+    const tmp = e.alloc(r * d * b);
     try {
-      e.copy(tmp, this.rows, r * d * 8);
-      const scal = e.k('scal', 'f64');
-      for (let i = 0; i < r; i++) scal(d, Math.sqrt(c * w[i]), tmp + i * d * 8);
-      e.k('syrk', 'f64')(r, d, 1, tmp, d, 0, full, d, e.work);
-      e.k('symmetrize', 'f64')(d, full, d);
-      if (full !== op) (e.exports.demote_f64_f32 as (n: number, s: number, t: number) => void)(d * d, full, op);
+      e.copy(tmp, this.rows, r * d * b);
+      const scal = e.k('scal', precision);
+      for (let i = 0; i < r; i++) scal(d, Math.sqrt(c * w[i]), tmp + i * d * b);
+      e.k('syrk', precision)(r, d, 1, tmp, d, 0, op, d, e.work);
+      e.k('symmetrize', precision)(d, op, d);
     } finally {
       e.free(tmp);
-      if (full !== op) e.free(full);
     }
+  }
+
+  rescale(k: number): void {
+    // S = Σ w_i u_i u_iᵀ: the rows carry 2^(k/2)
+    scalePow2(this.e, this.precision, this.rows, this.used * this.d, k / 2);
+    this.gramValid = false;
+    this.factored = 0;
   }
 
   reset(): void {
@@ -750,7 +850,7 @@ export class LowRankStore implements FisherStore {
     const keys = [...this.batches.keys()];
     return {
       capacity: this.cap,
-      rows: this.e.view64(this.rows, this.used * this.d).slice(),
+      rows: copyOut(this.e, this.precision, this.rows, this.used * this.d),
       rowBatch: this.rowBatch.slice(0, this.used),
       batchKeys: new Int32Array(keys),
       batchStamps: new Float64Array(keys.map((k) => this.batches.get(k)!.stamp)),
@@ -763,10 +863,10 @@ export class LowRankStore implements FisherStore {
   }
 
   load(state: StoreState): void {
-    const rows = state.rows as Float64Array;
+    const rows = state.rows as FloatArray;
     const used = rows.length / this.d;
     this.reserve(Math.max(state.capacity as number, used));
-    this.e.view64(this.rows, rows.length).set(rows);
+    this.e.put(this.precision, this.rows, rows);
     this.used = used;
     this.rowBatch.fill(-1);
     this.rowBatch.set(state.rowBatch as Int32Array);
@@ -797,7 +897,7 @@ export class LowRankStore implements FisherStore {
     for (const bt of this.batches.values()) bt.weight *= a;
     // the other's batches, oldest first, as batches of their own (same stamps: same age)
     const keys = [...o.batches.keys()].sort((x, y) => o.batches.get(x)!.stamp - o.batches.get(y)!.stamp || x - y);
-    const bytes = 8 * this.d;
+    const bytes = BYTES[this.precision] * this.d;
     for (const okey of keys) {
       const ob = o.batches.get(okey)!;
       const src: number[] = [];

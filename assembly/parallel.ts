@@ -1,0 +1,72 @@
+// Pieces of syrk and potrf that threads run side by side (src/threads.ts orchestrates them).
+//
+// Each piece does, element for element, the same arithmetic in the same order as the one-thread
+// kernel: gemm_nt gives every element of C the same k-order whatever tile it lands in (interior
+// tiles and the temporary tile both end in β·C + α·acc), so splitting C by columns, and a TRSM by
+// rows at multiples of its row groups, changes no bit. Ranges are split by the caller at multiples
+// of 16 elements (a multiple of NR, of the TRSM row group RB and of symmetrize's block rows, for
+// both precisions).
+import { NB, NB2 } from './config';
+import { gemm_nt } from './gemm';
+import { potf2, potrfBlocked } from './potrf';
+import { trsm_rlt_blocked } from './trsm';
+
+/**
+ * The columns [j0, j1) of lower(C) ← β lower(C) + α lower(GᵀG) (rows j0 .. d of them): syrk
+ * restricted to a lower trapezoid. Disjoint column ranges may run in parallel.
+ */
+export function syrk_cols<T>(n: i32, d: i32, j0: i32, j1: i32, alpha: T, g: usize, ldg: i32, beta: T, c: usize, ldc: i32, work: usize): void {
+  if (j1 > d) j1 = d;
+  if (j0 >= j1) return;
+  const S = <usize>sizeof<T>();
+  const gj = g + <usize>j0 * S;
+  gemm_nt<T>(d - j0, j1 - j0, n, alpha, gj, ldg, true, gj, ldg, true, beta, c + <usize>j0 * <usize>ldc * S + <usize>j0 * S, ldc, work, true);
+}
+
+/** Block width of potrf's block columns (the steps src/threads.ts takes). */
+export function potrf_nb(): i32 { return NB; }
+
+/**
+ * Step 1 of potrf's block column at j0 (jb = min(NB, d − j0) wide): factors the diagonal block
+ * A[j0:j0+jb, j0:j0+jb] in place. Returns 0 or the 1-based failing pivot of the whole matrix.
+ */
+export function potrf_diag<T>(d: i32, j0: i32, a: usize, lda: i32, work: usize): i32 {
+  const S = <usize>sizeof<T>();
+  const jb = min(NB, d - j0);
+  if (jb <= 0) return 0;
+  const a11 = a + <usize>j0 * <usize>lda * S + <usize>j0 * S;
+  const info = jb > NB2 ? potrfBlocked<T>(jb, a11, lda, work, NB2) : potf2<T>(jb, a11, lda);
+  return info != 0 ? info + j0 : 0;
+}
+
+/**
+ * Step 2: the rows [r0, r1) (counted from the first row below the diagonal block) of the panel
+ * A21 ← A21·L11⁻ᵀ. Disjoint row ranges may run in parallel.
+ */
+export function potrf_panel<T>(d: i32, j0: i32, r0: i32, r1: i32, a: usize, lda: i32, work: usize): void {
+  const S = <usize>sizeof<T>();
+  const jb = min(NB, d - j0);
+  const m = d - j0 - jb;
+  if (r1 > m) r1 = m;
+  if (jb <= 0 || r0 >= r1) return;
+  const rs = <usize>lda * S;
+  const a11 = a + <usize>j0 * rs + <usize>j0 * S;
+  trsm_rlt_blocked<T>(r1 - r0, jb, a11, lda, a11 + <usize>(jb + r0) * rs, lda, work);
+}
+
+/**
+ * Step 3: the columns [c0, c1) (counted from the first column of A22) of the trailing update
+ * lower(A22) −= A21·A21ᵀ. Disjoint column ranges may run in parallel.
+ */
+export function potrf_update<T>(d: i32, j0: i32, c0: i32, c1: i32, a: usize, lda: i32, work: usize): void {
+  const S = <usize>sizeof<T>();
+  const jb = min(NB, d - j0);
+  const m = d - j0 - jb;
+  if (c1 > m) c1 = m;
+  if (jb <= 0 || c0 >= c1) return;
+  const rs = <usize>lda * S;
+  const a21 = a + <usize>(j0 + jb) * rs + <usize>j0 * S;
+  const a21c = a21 + <usize>c0 * rs;
+  const a22 = a21 + <usize>jb * S + <usize>c0 * rs + <usize>c0 * S;
+  gemm_nt<T>(m - c0, c1 - c0, jb, <T>-1, a21c, lda, false, a21c, lda, false, <T>1, a22, lda, work, true);
+}

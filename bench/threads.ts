@@ -1,0 +1,133 @@
+// Two threads (or more) against one: linalg.syrkAsync / linalg.choleskyAsync on the workers of
+// init({ threads }) against the synchronous one-thread calls, interleaved call by call (one, then
+// the other, and again) so that a burst of load from elsewhere hits both. Each case also checks that
+// the two results are identical bit for bit.
+//
+//   npm run bench -- --threads 2 [--sizes 512,1024] [--quick] [--json file]
+
+import { init, features, linalg } from '../src/index.js';
+import type { FloatArray, Precision } from './plain.js';
+
+export interface ThreadsCaseResult {
+  name: string;
+  op: 'syrk' | 'cholesky';
+  d: number;
+  n: number;
+  precision: Precision;
+  threads: number;
+  flops: number;
+  /** seconds per call, one per sample */
+  oneSamples: number[];
+  manySamples: number[];
+  oneMedianGflops: number;
+  oneBestGflops: number;
+  manyMedianGflops: number;
+  manyBestGflops: number;
+  /** one-thread median time / many-thread median time, and the same for the best times */
+  speedupMedian: number;
+  speedupBest: number;
+  /** the threaded result equals the one-thread result bit for bit */
+  identical: boolean;
+}
+
+export interface ThreadsOptions {
+  threads: number;
+  sizes?: number[];
+  quick?: boolean;
+  filter?: RegExp;
+  progress?: (line: string) => void;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function sameBits(a: FloatArray, b: FloatArray): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+function inputs(P: Float32ArrayConstructor | Float64ArrayConstructor, n: number, d: number): { G: FloatArray; A: FloatArray } {
+  let s = 0x2545f491 ^ d;
+  const G = new P(n * d);
+  for (let i = 0; i < G.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    G[i] = s / 4294967296 - 0.4999;
+  }
+  const A = linalg.syrk(G, n, d, { alpha: 1 / n });
+  for (let i = 0; i < d; i++) A[i * d + i] += 0.05;
+  return { G, A };
+}
+
+/** Initialises with `threads` workers (must be the first init of the process) and measures. */
+export async function runThreadsBench(o: ThreadsOptions): Promise<{ features: unknown; cases: ThreadsCaseResult[] }> {
+  await init({ threads: o.threads });
+  const f = features();
+  const progress = o.progress ?? (() => {});
+  const n = 256;
+  const sizes = o.sizes ?? (o.quick ? [256, 512] : [512, 1024]);
+  const samples = o.quick ? 5 : 21;
+  const cases: ThreadsCaseResult[] = [];
+  for (const op of ['syrk', 'cholesky'] as const) {
+    for (const d of sizes) {
+      for (const precision of ['f32', 'f64'] as const) {
+        const name = `${op} d=${d} ${precision}`;
+        if (o.filter && !o.filter.test(name)) continue;
+        progress(`[threads] ${name}`);
+        const P = precision === 'f32' ? Float32Array : Float64Array;
+        const { G, A } = inputs(P, n, d);
+        const out1 = new P(d * d);
+        const outN = new P(d * d);
+        const one = op === 'syrk' ? () => linalg.syrk(G, n, d, { out: out1 }) : () => linalg.cholesky(A, d, { out: out1 });
+        const many = op === 'syrk' ? () => linalg.syrkAsync(G, n, d, { out: outN }) : () => linalg.choleskyAsync(A, d, { out: outN });
+        for (let i = 0; i < 3; i++) {
+          one();
+          await many();
+        }
+        const identical = sameBits(out1, outN);
+        const t1: number[] = [];
+        const tN: number[] = [];
+        for (let s = 0; s < samples; s++) {
+          let t = performance.now();
+          one();
+          t1.push((performance.now() - t) / 1e3);
+          t = performance.now();
+          await many();
+          tN.push((performance.now() - t) / 1e3);
+        }
+        const flops = op === 'syrk' ? n * d * (d + 1) : (d * d * d) / 3;
+        const r: ThreadsCaseResult = {
+          name, op, d, n, precision, threads: f.threads, flops, oneSamples: t1, manySamples: tN,
+          oneMedianGflops: flops / median(t1) / 1e9,
+          oneBestGflops: flops / Math.min(...t1) / 1e9,
+          manyMedianGflops: flops / median(tN) / 1e9,
+          manyBestGflops: flops / Math.min(...tN) / 1e9,
+          speedupMedian: median(t1) / median(tN),
+          speedupBest: Math.min(...t1) / Math.min(...tN),
+          identical,
+        };
+        progress(`  1 thread ${r.oneMedianGflops.toFixed(1)}, ${f.threads} threads ${r.manyMedianGflops.toFixed(1)} GFLOP/s: ${r.speedupMedian.toFixed(2)}×`);
+        cases.push(r);
+      }
+    }
+  }
+  return { features: f, cases };
+}
+
+export function formatThreadsReport(r: { features: unknown; cases: ThreadsCaseResult[] }, header: string[]): string {
+  const threads = (r.features as { threads: number }).threads;
+  const cols = ['op', 'd', 'prec', '1 thread med', 'best', `${threads} threads med`, 'best', 'speed-up med', 'best', 'same bits'];
+  const rows = r.cases.map((c) => [
+    c.op, String(c.d), c.precision,
+    c.oneMedianGflops.toFixed(1), c.oneBestGflops.toFixed(1),
+    c.manyMedianGflops.toFixed(1), c.manyBestGflops.toFixed(1),
+    `${c.speedupMedian.toFixed(2)}×`, `${c.speedupBest.toFixed(2)}×`, c.identical ? 'yes' : 'NO',
+  ]);
+  const widths = cols.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
+  const fmt = (x: string[]) => x.map((s, i) => (i === 0 || i === 2 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ').trimEnd();
+  const note = threads > 1 ? [] : [`threads unavailable: ${JSON.stringify(r.features)}`];
+  return [...header, ...note, '', fmt(cols), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n') + '\n';
+}

@@ -1,0 +1,160 @@
+/**
+ * The source of a worker thread of the pool (src/threads.ts), as a string: the package embeds it,
+ * so starting a worker needs no file, no URL of the package and no bundler configuration (Node:
+ * `new Worker(source, { eval: true })`; browsers: a Blob URL).
+ *
+ * A worker instantiates the threaded kernels on the shared memory, answers `{ ready: true }`, and
+ * then loops: wait for the generation counter of the control block to move, run its share of the
+ * operation, count itself done. The split rules below are the same in every worker (they depend
+ * only on the sizes and the number of threads), so no worker is told its range.
+ */
+// (No require(), import() or 'node:' in the text: the ESM bundle must not look like it imports.)
+export const WORKER_SOURCE = String.raw`
+'use strict';
+const GEN = 0, DONE = 1, BAR_COUNT = 2, BAR_GEN = 3, OP = 4, INFO = 5, ERROR = 6, CLAIM = 8;
+const ARGS_BYTE = 64, OP_SYRK = 1, OP_POTRF = 2, OP_EXIT = 3;
+const ALIGN = 16;
+const SPIN_CMD = 20000, SPIN_BAR = 20000;
+// work is cut into about CHUNKS_PER_THREAD pieces per thread, claimed one at a time from an atomic
+// counter: a thread that runs slower (a busy sibling hyperthread, a shared host) takes fewer
+const CHUNKS_PER_THREAD = 4;
+
+function start(msg, post) {
+  let K;
+  try {
+    K = new WebAssembly.Instance(msg.module, { env: { memory: msg.memory } }).exports;
+  } catch (e) {
+    post({ error: String(e && e.message || e) });
+    return;
+  }
+  post({ ready: true });
+  loop(K, msg);
+}
+
+function up(x) { return Math.ceil(x / ALIGN) * ALIGN; }
+
+// cuts[0..C] of the columns [0, m) of a lower triangle, each part of about the same area, at
+// multiples of ALIGN; the first part at least firstMin wide
+function areaCuts(m, C, firstMin) {
+  const cuts = [0];
+  for (let i = 1; i < C; i++) {
+    let c = up(m * (1 - Math.sqrt(1 - i / C)));
+    if (c < firstMin) c = up(firstMin);
+    cuts.push(Math.max(cuts[i - 1], Math.min(m, c)));
+  }
+  cuts.push(m);
+  return cuts;
+}
+
+function evenCuts(m, C) {
+  const cuts = [0];
+  for (let i = 1; i < C; i++) cuts.push(Math.max(cuts[i - 1], Math.min(m, up((m * i) / C))));
+  cuts.push(m);
+  return cuts;
+}
+
+function loop(K, msg) {
+  const T = msg.threads, id = msg.id, work = msg.work;
+  const ctl = new Int32Array(msg.memory.buffer, msg.ctl, 64);
+  const args = new Float64Array(msg.memory.buffer, msg.ctl + ARGS_BYTE, 16);
+  let seen = Atomics.load(ctl, GEN);
+
+  function barrier() {
+    const g = Atomics.load(ctl, BAR_GEN);
+    if (Atomics.add(ctl, BAR_COUNT, 1) === T - 1) {
+      Atomics.store(ctl, BAR_COUNT, 0);
+      Atomics.add(ctl, BAR_GEN, 1);
+      Atomics.notify(ctl, BAR_GEN);
+    } else {
+      let spins = 0;
+      while (Atomics.load(ctl, BAR_GEN) === g) {
+        if (++spins > SPIN_BAR) Atomics.wait(ctl, BAR_GEN, g);
+      }
+    }
+  }
+
+  // chunks are claimed from one counter that only grows during an operation: every thread stops
+  // at its first failed claim, so after a round of C claimable chunks the counter has moved by
+  // exactly C + T, and every thread knows where the next round starts
+  let base = 0;
+  function claimAll(first, C, run) {
+    for (;;) {
+      const i = first + Atomics.add(ctl, CLAIM, 1) - base;
+      if (i >= C) break;
+      run(i);
+    }
+    base += C - first + T;
+  }
+
+  function syrk() {
+    const p = args[0] === 0 ? '_f32' : '_f64';
+    const n = args[1], d = args[2], alpha = args[3], g = args[4], ldg = args[5], beta = args[6], c = args[7], ldc = args[8];
+    const cols = K['syrk_cols' + p], sym = K['symmetrize_rows' + p];
+    const C = T * (args[15] > 0 ? args[15] : CHUNKS_PER_THREAD);
+    const cuts = areaCuts(d, C, 0);
+    claimAll(0, C, (i) => {
+      const j0 = cuts[i], j1 = cuts[i + 1];
+      if (j0 >= j1) return;
+      cols(n, d, j0, j1, alpha, g, ldg, beta, c, ldc, work);
+      sym(d, j0, j1, c, ldc); // mirrors the columns this thread has just written
+    });
+  }
+
+  function potrf() {
+    const p = args[0] === 0 ? '_f32' : '_f64';
+    const d = args[1], a = args[2], lda = args[3];
+    const NB = K.potrf_nb();
+    const diag = K['potrf_diag' + p], panel = K['potrf_panel' + p], update = K['potrf_update' + p];
+    const C = T * (args[15] > 0 ? args[15] : CHUNKS_PER_THREAD);
+    for (let j0 = 0; j0 < d; j0 += NB) {
+      const jb = Math.min(NB, d - j0);
+      const m = d - j0 - jb;
+      // the diagonal block: thread 0, which updated these columns itself in the previous step
+      if (id === 0) {
+        const info = diag(d, j0, a, lda, work);
+        if (info !== 0) Atomics.store(ctl, INFO, info);
+      }
+      barrier();
+      if (Atomics.load(ctl, INFO) !== 0 || m === 0) return;
+      // pieces of at least 64 rows and 48 columns: thinner ones spend more on packing than they save
+      const rows = evenCuts(m, Math.max(T, Math.min(C, Math.floor(m / 64))));
+      claimAll(0, rows.length - 1, (i) => {
+        if (rows[i] < rows[i + 1]) panel(d, j0, rows[i], rows[i + 1], a, lda, work);
+      });
+      barrier();
+      // chunk 0 holds the next diagonal block and the columns of the next panel: thread 0 takes it
+      // first, so the next step needs no barrier after this one
+      const cols = areaCuts(m, Math.max(T, Math.min(C, Math.floor(m / 48))), Math.min(m, NB));
+      if (id === 0) update(d, j0, 0, cols[1], a, lda, work);
+      claimAll(1, cols.length - 1, (i) => {
+        if (cols[i] < cols[i + 1]) update(d, j0, cols[i], cols[i + 1], a, lda, work);
+      });
+    }
+  }
+
+  for (;;) {
+    let spins = 0;
+    while (Atomics.load(ctl, GEN) === seen) {
+      if (++spins > SPIN_CMD) Atomics.wait(ctl, GEN, seen);
+    }
+    seen = Atomics.load(ctl, GEN);
+    base = 0;
+    const op = ctl[OP];
+    if (op === OP_EXIT) return;
+    try {
+      if (op === OP_SYRK) syrk();
+      else if (op === OP_POTRF) potrf();
+    } catch (e) {
+      Atomics.store(ctl, ERROR, 1);
+    }
+    if (Atomics.add(ctl, DONE, 1) === T - 1) Atomics.notify(ctl, DONE);
+  }
+}
+
+if (typeof self === 'undefined' && typeof process === 'object' && process.getBuiltinModule) {
+  const port = process.getBuiltinModule('worker_threads').parentPort;
+  port.once('message', (msg) => start(msg, (m) => port.postMessage(m)));
+} else {
+  self.onmessage = (e) => { self.onmessage = null; start(e.data, (m) => self.postMessage(m)); };
+}
+`;

@@ -1,0 +1,155 @@
+/**
+ * Threads in a real browser: a page served with COOP/COEP headers (so it is cross-origin isolated
+ * and has SharedArrayBuffer) runs `init({ threads: 2 })` — two Web Workers started from the
+ * embedded worker source (a Blob URL), one shared WebAssembly.Memory — and compares
+ * linalg.syrkAsync / choleskyAsync / solveSPDAsync with the one-thread calls, bit for bit, at
+ * sizes across the tile and block boundaries. A second page without the headers must fall back to
+ * one thread. The vitest browser project cannot do this (its page is not cross-origin isolated),
+ * hence a Node test that drives Chromium with playwright, like web-loading.node.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build as esbuild } from 'esbuild';
+import { chromium, type Browser } from 'playwright';
+import { serveStatic } from '../scripts/static-server.mjs';
+import { BROWSER_REQUIRED_MESSAGE, BROWSER_SKIPPED_MESSAGE, CHROMIUM_ARGS, browserRequired, chromiumPath } from './browser/chromium.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const work = join(root, 'build', 'threads-web');
+const executablePath = chromiumPath();
+
+interface Report {
+  ok: boolean;
+  error?: string;
+  isolated: boolean;
+  threads: number;
+  threadsUnavailable?: string;
+  checked: number;
+  differ: string[];
+}
+
+/** The page: src/ bundled by esbuild, minFlops 0 so every size goes to the workers. */
+const PAGE_SOURCE = `
+import { init, features, linalg } from '../../src/index.ts';
+import { threadTuning } from '../../src/linalg.ts';
+
+function rnd(P, len, seed) {
+  const a = new P(len);
+  let s = seed >>> 0;
+  for (let i = 0; i < len; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; a[i] = s / 4294967296 - 0.4999; }
+  return a;
+}
+function same(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+(async () => {
+  try {
+    await init({ threads: 2 });
+    threadTuning.minFlops = 0;
+    const differ = [];
+    let checked = 0;
+    for (const P of [Float32Array, Float64Array]) {
+      for (const d of [1, 5, 16, 17, 63, 64, 65, 97, 129, 200, 300]) {
+        for (const n of [3, 40, 257]) {
+          const G = rnd(P, n * d, d * 31 + n);
+          const one = linalg.syrk(G, n, d, { alpha: 1 / n });
+          const two = await linalg.syrkAsync(G, n, d, { alpha: 1 / n });
+          checked++;
+          if (!same(one, two)) differ.push('syrk ' + P.name + ' n=' + n + ' d=' + d);
+        }
+        const A = linalg.syrk(rnd(P, 40 * d, d), 40, d, { alpha: 1 / 40 });
+        const one = linalg.cholesky(A, d, { shift: 0.5 });
+        const two = await linalg.choleskyAsync(A, d, { shift: 0.5 });
+        checked++;
+        if (!same(one, two)) differ.push('cholesky ' + P.name + ' d=' + d);
+        const B = rnd(P, 3 * d, 7);
+        checked++;
+        if (!same(linalg.solveSPD(A, d, B, { shift: 0.5 }), await linalg.solveSPDAsync(A, d, B, { shift: 0.5 }))) {
+          differ.push('solveSPD ' + P.name + ' d=' + d);
+        }
+      }
+    }
+    const f = features();
+    window.__report = { ok: true, isolated: crossOriginIsolated, threads: f.threads, threadsUnavailable: f.threadsUnavailable, checked, differ };
+  } catch (err) {
+    window.__report = { ok: false, error: String(err && err.stack || err) };
+  }
+})();
+`;
+
+describe.skipIf(!executablePath)('threads in Chromium', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, 'page.ts'), PAGE_SOURCE);
+    await esbuild({
+      entryPoints: [join(work, 'page.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      outfile: join(work, 'page.js'),
+      logLevel: 'warning',
+    });
+    writeFileSync(join(work, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="page.js"></script>\n');
+    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function open(headers: Record<string, string>): Promise<{ report: Report; errors: string[] }> {
+    const server = await serveStatic({ '/': work }, { headers });
+    const context = await browser.newContext();
+    const errors: string[] = [];
+    try {
+      const page = await context.newPage();
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(server.url);
+      await page.waitForFunction(() => (window as { __report?: unknown }).__report !== undefined, undefined, { timeout: 90_000 });
+      const report = (await page.evaluate(() => (window as { __report?: unknown }).__report)) as Report;
+      return { report, errors };
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  }
+
+  it('a cross-origin-isolated page runs two Web Workers; every result equals the one-thread result bit for bit', async () => {
+    const { report, errors } = await open({
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+    });
+    expect(report.error).toBeUndefined();
+    expect(errors).toEqual([]);
+    expect(report.isolated).toBe(true);
+    expect(report.threads).toBe(2);
+    expect(report.checked).toBe(2 * 11 * 5);
+    expect(report.differ).toEqual([]);
+  });
+
+  it('a page that is not cross-origin isolated falls back to one thread (same results)', async () => {
+    const { report, errors } = await open({});
+    expect(report.error).toBeUndefined();
+    expect(errors).toEqual([]);
+    expect(report.isolated).toBe(false);
+    expect(report.threads).toBe(1);
+    expect(report.threadsUnavailable).toMatch(/isolat/);
+    expect(report.differ).toEqual([]);
+  });
+});
+
+describe.runIf(!executablePath)('without Chromium', () => {
+  it(browserRequired() ? 'FAILS: EF_REQUIRE_BROWSER is set' : 'is skipped (see the message)', () => {
+    console.warn(BROWSER_SKIPPED_MESSAGE);
+    expect(browserRequired(), BROWSER_REQUIRED_MESSAGE).toBe(false);
+  });
+});

@@ -1,0 +1,163 @@
+/**
+ * Threads: `init({ threads: 2 })` runs the async calls on two worker threads over one shared
+ * memory. Every threaded result must equal the one-thread result bit for bit (the split changes
+ * which thread computes an element, never its operations), at sizes on both sides of every tile
+ * and block boundary (NR = 8 / 4, MR = 4, MC = 96, KC = 256, NB = 64, the 16-element split
+ * alignment), for syrk (α, β, out), cholesky (shift, out = A, failures), solveSPD and
+ * choleskyFactor. Small problems are sent to the workers too (threadTuning.minFlops = 0).
+ * Node only: the vitest browser page is not cross-origin isolated (test/browser/threads.browser.test.ts
+ * checks the fallback there).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { features, init, initSync, linalg, NotPositiveDefiniteError } from '../src/index.js';
+import { threadTuning } from '../src/linalg.js';
+import {
+  FLOAT_TYPES, Rng, expectCholeskyAccurate, expectSameBits, randomMatrix, randomSPD, typeName, type FloatArray,
+} from './util.js';
+
+const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 95, 96, 97, 127, 128, 129, 143, 191, 192, 193, 257];
+const ROWS = [1, 3, 17, 64, 257];
+
+let savedMinFlops = 0;
+beforeAll(async () => {
+  await init({ threads: 2 });
+  savedMinFlops = threadTuning.minFlops;
+  threadTuning.minFlops = 0;
+});
+afterAll(() => {
+  threadTuning.minFlops = savedMinFlops;
+});
+
+describe('init({ threads: 2 })', () => {
+  it('starts two workers; features() says so', () => {
+    const f = features();
+    expect(f.threads).toBe(2);
+    expect(f.threadsUnavailable).toBeUndefined();
+    expect(f.simd).toBe(true);
+  });
+
+  it('later init() calls keep the engine; initSync({ threads: 2 }) is a RangeError; bad options throw', async () => {
+    await init();
+    await init({ threads: 4 });
+    expect(features().threads).toBe(2);
+    expect(() => initSync({ threads: 2 as 1 })).toThrow(RangeError);
+    await expect(init({ threads: 0 })).rejects.toThrow(RangeError);
+    await expect(init({ thread: 2 } as never)).rejects.toThrow(/unknown option/);
+  });
+});
+
+describe('syrkAsync equals syrk bit for bit', () => {
+  for (const Type of FLOAT_TYPES) {
+    it(`${typeName(Type)}: d across tile boundaries, n across KC`, async () => {
+      const rng = new Rng(0x7e11 + Type.BYTES_PER_ELEMENT);
+      for (const d of SIZES) {
+        for (const n of ROWS) {
+          if (n * d > 40000 && n !== 17) continue; // keep the sweep quick; the big ones below
+          const G = randomMatrix(rng, n, d, Type);
+          const one = linalg.syrk(G, n, d, { alpha: 1 / n });
+          const two = await linalg.syrkAsync(G, n, d, { alpha: 1 / n });
+          expectSameBits(two, one, `syrk n=${n} d=${d}`);
+        }
+      }
+    });
+
+    it(`${typeName(Type)}: α, β with out, n = 0, and d = 300, 513`, async () => {
+      const rng = new Rng(0xbe7a + Type.BYTES_PER_ELEMENT);
+      for (const [n, d] of [[0, 40], [33, 300], [257, 513]] as const) {
+        const G = randomMatrix(rng, n, d, Type);
+        const C0 = randomMatrix(rng, d, d, Type);
+        const one = linalg.syrk(G, n, d, { alpha: 0.75, beta: -0.5, out: C0.slice() as FloatArray });
+        const out = C0.slice() as FloatArray;
+        const two = await linalg.syrkAsync(G, n, d, { alpha: 0.75, beta: -0.5, out });
+        expect(two).toBe(out);
+        expectSameBits(two, one, `syrk β n=${n} d=${d}`);
+      }
+    });
+  }
+});
+
+describe('choleskyAsync equals cholesky bit for bit', () => {
+  for (const Type of FLOAT_TYPES) {
+    it(`${typeName(Type)}: d across NB = 64 and the tiles, with a shift`, async () => {
+      const rng = new Rng(0xc401 + Type.BYTES_PER_ELEMENT);
+      for (const d of [...SIZES, 300, 513]) {
+        const A = randomSPD(rng, d, Type);
+        const one = linalg.cholesky(A, d, { shift: 0.25 });
+        const two = await linalg.choleskyAsync(A, d, { shift: 0.25 });
+        expectSameBits(two, one, `cholesky d=${d}`);
+        if (d === 129 || d === 300) expectCholeskyAccurate(two, A, d, Type, 0.25);
+      }
+    });
+
+    it(`${typeName(Type)}: out may be A; the upper triangle of A is not read`, async () => {
+      const rng = new Rng(0xa11a + Type.BYTES_PER_ELEMENT);
+      const d = 200;
+      const A = randomSPD(rng, d, Type);
+      const one = linalg.cholesky(A, d);
+      for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) A[i * d + j] = NaN;
+      const two = await linalg.choleskyAsync(A, d, { out: A });
+      expect(two).toBe(A);
+      expectSameBits(two, one, 'cholesky in place');
+    });
+
+    it(`${typeName(Type)}: a matrix that is not positive definite rejects with the same pivot`, async () => {
+      const rng = new Rng(0x0bad + Type.BYTES_PER_ELEMENT);
+      for (const [d, k] of [[40, 7], [150, 100], [300, 64], [300, 299]] as const) {
+        const A = randomSPD(rng, d, Type);
+        A[k * d + k] = -5; // the leading minor of order k + 1 is indefinite
+        let pivot = 0;
+        try {
+          linalg.cholesky(A, d);
+        } catch (e) {
+          pivot = (e as NotPositiveDefiniteError).pivot;
+        }
+        expect(pivot).toBeGreaterThan(0);
+        const err = await linalg.choleskyAsync(A, d).then(() => undefined, (e: unknown) => e);
+        expect(err).toBeInstanceOf(NotPositiveDefiniteError);
+        expect((err as NotPositiveDefiniteError).pivot).toBe(pivot);
+      }
+    });
+  }
+});
+
+describe('solveSPDAsync and choleskyFactorAsync', () => {
+  for (const Type of FLOAT_TYPES) {
+    it(`${typeName(Type)}: equal the one-thread calls`, async () => {
+      const rng = new Rng(0x5017 + Type.BYTES_PER_ELEMENT);
+      for (const d of [65, 200]) {
+        const A = randomSPD(rng, d, Type);
+        const B = randomMatrix(rng, 5, d, Type);
+        expectSameBits(await linalg.solveSPDAsync(A, d, B, { shift: 0.5 }), linalg.solveSPD(A, d, B, { shift: 0.5 }), `solveSPD d=${d}`);
+        const f1 = linalg.choleskyFactor(A, d);
+        const f2 = await linalg.choleskyFactorAsync(A, d);
+        expectSameBits(f2.lower(), f1.lower(), `factor d=${d}`);
+        expectSameBits(f2.solve(B), f1.solve(B), `factor solve d=${d}`);
+        f1.dispose();
+        f2.dispose();
+      }
+    });
+  }
+});
+
+describe('calls overlap safely', () => {
+  it('many async calls in flight, and sync calls meanwhile, all give the one-thread results', async () => {
+    const rng = new Rng(0x0f1e);
+    const jobs: { d: number; G: Float64Array; A: Float32Array }[] = [];
+    for (const d of [70, 130, 260]) jobs.push({ d, G: randomMatrix(rng, 40, d, Float64Array), A: randomSPD(rng, d, Float32Array) });
+    const pending = jobs.flatMap(({ d, G, A }) => [linalg.syrkAsync(G, 40, d), linalg.choleskyAsync(A, d)]);
+    // synchronous calls on the main thread while the workers run
+    const syncResults = jobs.flatMap(({ d, G, A }) => [linalg.syrk(G, 40, d), linalg.cholesky(A, d)]);
+    const asyncResults = await Promise.all(pending);
+    asyncResults.forEach((r, i) => expectSameBits(r, syncResults[i], `job ${i}`));
+  });
+
+  it('bad inputs reject (not throw) and leave out untouched', async () => {
+    const G = new Float64Array(12);
+    G[5] = NaN;
+    const out = new Float64Array(9).fill(7);
+    const p = linalg.syrkAsync(G, 4, 3, { out });
+    await expect(p).rejects.toThrow(/G\[5\] is NaN/);
+    expect(Array.from(out)).toEqual(new Array(9).fill(7));
+    await expect(linalg.choleskyAsync(new Float32Array(3), 2)).rejects.toThrow(RangeError);
+  });
+});
