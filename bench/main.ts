@@ -20,6 +20,7 @@ import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { init, features, linalg } from '../src/index.js';
 import { plainFor, type FloatArray, type Precision } from './plain.js';
+import { runFisherBench, formatFisherResults } from './fisher.js';
 import { PEERS, type CaseInputs, type Op, type Peer, type Prepared } from './peers.js';
 import { formatThreadsReport, runThreadsBench } from './threads.js';
 
@@ -725,6 +726,18 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
   }
   const report = await runBench(options);
   write(formatReport(report));
-  if (options.json) write(`\nresults written to ${options.json}\n`);
+  // the EmpiricalFisher's own work at model scale (lowrank d = 100,000, blockdiag 10 × 1,000, …)
+  const filter = typeof options.filter === 'string' ? new RegExp(options.filter, 'i') : options.filter;
+  const fisher = runFisherBench({ quick: options.quick, filter });
+  if (fisher.length) {
+    write(`\nEmpiricalFisher at model scale (f32, one thread, damping 1e-3; benchmark.js, median and best):\n`);
+    write(formatFisherResults(fisher) + '\n');
+  }
+  if (options.json) {
+    const { readFileSync } = await import('node:fs');
+    const saved = JSON.parse(readFileSync(options.json, 'utf8'));
+    writeFileSync(options.json, JSON.stringify({ ...saved, fisher }, null, 2) + '\n');
+    write(`\nresults written to ${options.json}\n`);
+  }
   return 0;
 }
