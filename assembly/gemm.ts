@@ -43,6 +43,9 @@ export function gemm_nt<T>(
   const pb = work + <usize>PACK_A_BYTES;
   const tile = pb + <usize>PACK_B_BYTES;
   const tcs = <usize>nr * S;
+  // A and B the same operand (syrk, gram, potrf's trailing update): the rows of an A block that
+  // lie inside the packed B block are read from it (as = NR·S) instead of being packed again
+  const share = a == b && transA == transB && lda == ldb;
   for (let jc = 0; jc < n; jc += NC) {
     const ncb = imin(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
@@ -52,7 +55,9 @@ export function gemm_nt<T>(
       // lower: rows above jc hold no element of these columns
       for (let ic = lower ? jc : 0; ic < m; ic += MC) {
         const mcb = imin(MC, m - ic);
-        pack<T>(MR, transA, a, lda, ic, mcb, pc, kc, pa);
+        const fromB = share && ic >= jc && ic + mcb <= jc + ncb;
+        if (!fromB) pack<T>(MR, transA, a, lda, ic, mcb, pc, kc, pa);
+        const as = fromB ? <usize>nr * S : <usize>MR * S;
         for (let jr = 0; jr < ncb; jr += nr) {
           const j0 = jc + jr;
           const nrr = imin(nr, ncb - jr);
@@ -61,12 +66,15 @@ export function gemm_nt<T>(
             const i0 = ic + ir;
             const mrr = imin(MR, mcb - ir);
             if (lower && j0 > i0 + mrr - 1) continue; // entirely above the diagonal
-            const pap = pa + <usize>ir * <usize>kc * S;
+            const ia = ic - jc + ir; // row in the B block (fromB: a multiple of MR, MR divides NR)
+            const pap = fromB
+              ? pb + <usize>(ia / nr) * <usize>kc * <usize>nr * S + <usize>(ia % nr) * S
+              : pa + <usize>ir * <usize>kc * S;
             const cp = c + <usize>i0 * cs + <usize>j0 * S;
             if (mrr == MR && nrr == nr && (!lower || fullDiag || j0 + nr - 1 <= i0)) {
-              microkernel<T>(kc, pap, pbp, cp, cs, alpha, betaEff);
+              microkernel<T>(kc, pap, as, pbp, cp, cs, alpha, betaEff);
             } else {
-              microkernel<T>(kc, pap, pbp, tile, tcs, <T>1, <T>0);
+              microkernel<T>(kc, pap, as, pbp, tile, tcs, <T>1, <T>0);
               mergeTile<T>(mrr, nrr, tile, tcs, cp, cs, alpha, betaEff, lower ? i0 - j0 : 0x3fffffff);
             }
           }

@@ -12,7 +12,9 @@ Commands:
   demo    train logistic regression and an MLP on MNIST digits with SGD, Adam and the
           empirical Fisher optimizer; prints a table, writes demo-output/mnist.svg and .json
           (empirical-fisher demo --help for its options; --quick for a 20-second run)
-  bench   GFLOP/s of the kernels against plain TypeScript (empirical-fisher bench --help)
+  bench   GFLOP/s of the kernels on this machine, with plain TypeScript, ml-matrix and the
+          TF.js wasm backend measured in the same run (--json <file> writes the results;
+          --threads 2: two worker threads against one; empirical-fisher bench --help)
 
 Options:
   -h, --help   this help

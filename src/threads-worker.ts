@@ -109,8 +109,9 @@ function loop(K, msg) {
     for (let j0 = 0; j0 < d; j0 += NB) {
       const jb = Math.min(NB, d - j0);
       const m = d - j0 - jb;
-      // the diagonal block: thread 0, which updated these columns itself in the previous step
-      if (id === 0) {
+      // the diagonal block: thread 0 (from the second block column on, it factored it already,
+      // right after its part of the previous update: see below)
+      if (id === 0 && j0 === 0) {
         const info = diag(d, j0, a, lda, work);
         if (info !== 0) Atomics.store(ctl, INFO, info);
       }
@@ -123,9 +124,15 @@ function loop(K, msg) {
       });
       barrier();
       // chunk 0 holds the next diagonal block and the columns of the next panel: thread 0 takes it
-      // first, so the next step needs no barrier after this one
+      // first, so the next step needs no barrier after this one, and then factors the next
+      // diagonal block at once (look-ahead: it needs only chunk 0), while the other threads are
+      // still on the other chunks; then it joins them
       const cols = areaCuts(m, Math.max(T, Math.min(C, Math.floor(m / 48))), Math.min(m, NB));
-      if (id === 0) update(d, j0, 0, cols[1], a, lda, work);
+      if (id === 0) {
+        update(d, j0, 0, cols[1], a, lda, work);
+        const info = diag(d, j0 + jb, a, lda, work);
+        if (info !== 0) Atomics.store(ctl, INFO, info);
+      }
       claimAll(1, cols.length - 1, (i) => {
         if (cols[i] < cols[i + 1]) update(d, j0, cols[i], cols[i + 1], a, lda, work);
       });
