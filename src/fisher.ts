@@ -48,7 +48,8 @@ export interface EmpiricalFisherOptions {
   maxBytes?: number;
 }
 
-const OPTION_NAMES = [
+/** @internal the option names of EmpiricalFisher (the optimizer accepts them too) */
+export const OPTION_NAMES = [
   'precision',
   'damping',
   'decay',
@@ -535,8 +536,8 @@ export class EmpiricalFisher {
     if (this._steps !== 0 && other._steps !== 0) same('steps', this._steps, other._steps);
     if (other._steps === 0) return this;
     // bring both to the larger σ² (exact powers of two); the other's S is weighted by σ₂²/σ²
-    const myExp = exponentOfPow2(this.sigma2);
-    const theirExp = exponentOfPow2(other.sigma2);
+    const myExp = exponentOf(this.sigma2);
+    const theirExp = exponentOf(other.sigma2);
     const commonExp = this._steps === 0 ? theirExp : Math.max(myExp, theirExp);
     if (this._steps !== 0 && commonExp !== myExp) store.rescale(myExp - commonExp);
     const rel = pow2(theirExp - commonExp);
@@ -639,7 +640,7 @@ export class EmpiricalFisher {
     const { e, precision, d } = this;
     const beta = this.decay;
     const m = e.k('max_abs', precision)(n * d, gp);
-    const oldExp = exponentOfPow2(this.sigma2) / 2;
+    const oldExp = exponentOf(this.sigma2) / 2;
     let newExp = oldExp;
     if (m > 0) {
       const em = exponentOf(m);
@@ -684,7 +685,7 @@ export class EmpiricalFisher {
     } else {
       // (σ²·c·S + λI)x = g  ⇔  (c·S + (λ/σ²)I)(σx) = g/σ: solve for y = σx with g/σ, then x = y/σ;
       // every intermediate stays of the order of the data, whatever σ is
-      const sigma = pow2(exponentOfPow2(this.sigma2) / 2);
+      const sigma = pow2(exponentOf(this.sigma2) / 2);
       const g = e.view(precision, xp, d);
       for (let i = 0; i < d; i++) g[i] = g[i] / sigma;
       store.solve(xp);
@@ -767,7 +768,7 @@ function checkState(state: EmpiricalFisherState): void {
   int('examples', state.examples);
   int('lastBatch', state.lastBatch);
   const s2 = state.sigma2;
-  field('sigma2', typeof s2 === 'number' && s2 > 0 && Number.isFinite(s2) && pow2(exponentOfPow2(s2)) === s2, 'a power of two', s2);
+  field('sigma2', typeof s2 === 'number' && s2 > 0 && Number.isFinite(s2) && pow2(exponentOf(s2)) === s2, 'a power of two', s2);
   const bp = state.betaPow;
   field('betaPow', typeof bp === 'number' && bp >= 0 && bp <= 1, 'a number in [0, 1]', bp);
   const st = state.store as Record<string, unknown> | undefined;
@@ -837,8 +838,4 @@ function exponentOf(x: number): number {
   return biased - 1023;
 }
 
-/** k for a power of two 2^k. */
-function exponentOfPow2(x: number): number {
-  return exponentOf(x);
-}
 

@@ -357,17 +357,7 @@ export interface SolveSPDOptions<T extends FloatArray = FloatArray> extends Solv
  * linalg.solveSPD(new Float64Array([4, 2, 2, 5]), 2, new Float64Array([6, 7])) // Float64Array [1, 1]
  */
 function solveSPD<T extends FloatArray>(A: T, d: number, B: FloatArray, opts?: SolveSPDOptions<T>): T {
-  const precision = check.precisionOf('A', A);
-  check.size('d', d);
-  check.floatArray('B', B);
-  const o = check.options('options', opts, ['shift', 'nrhs', 'out']);
-  const shift = o.shift === undefined ? 0 : check.finiteIn(precision, 'shift', o.shift);
-  check.length('A', A, d * d, 'd·d');
-  const nrhs = rhsCount(B, d, o.nrhs);
-  const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, nrhs * d, 'nrhs·d');
-  const e = getEngine();
-  // check B before the O(d³) factorisation, so a bad B fails fast
-  checkFiniteJS('B', B);
+  const { e, precision, shift, nrhs, out } = solveSPDArgs(A, d, B, opts);
   const lp = factorInWasm(e, precision, A, d, shift);
   try {
     return solveInWasm(e, precision, lp, d, B, nrhs, out);
@@ -376,8 +366,8 @@ function solveSPD<T extends FloatArray>(A: T, d: number, B: FloatArray, opts?: S
   }
 }
 
-/** `linalg.solveSPD` with the factorisation on the worker threads (see choleskyAsync). */
-async function solveSPDAsync<T extends FloatArray>(A: T, d: number, B: FloatArray, opts?: SolveSPDOptions<T>): Promise<T> {
+/** The checks of solveSPD and solveSPDAsync, B's values included (before the O(d³) factorisation). */
+function solveSPDArgs<T extends FloatArray>(A: T, d: number, B: FloatArray, opts?: SolveSPDOptions<T>) {
   const precision = check.precisionOf('A', A);
   check.size('d', d);
   check.floatArray('B', B);
@@ -386,8 +376,13 @@ async function solveSPDAsync<T extends FloatArray>(A: T, d: number, B: FloatArra
   check.length('A', A, d * d, 'd·d');
   const nrhs = rhsCount(B, d, o.nrhs);
   const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, nrhs * d, 'nrhs·d');
-  const e = getEngine();
-  checkFiniteJS('B', B);
+  check.finiteArray('B', B);
+  return { e: getEngine(), precision, shift, nrhs, out };
+}
+
+/** `linalg.solveSPD` with the factorisation on the worker threads (see choleskyAsync). */
+async function solveSPDAsync<T extends FloatArray>(A: T, d: number, B: FloatArray, opts?: SolveSPDOptions<T>): Promise<T> {
+  const { e, precision, shift, nrhs, out } = solveSPDArgs(A, d, B, opts);
   // B is copied now: the caller may change it while the factorisation runs
   const B0 = B.slice();
   const lp = await factorInWasmAsync(e, precision, A, d, shift);
@@ -395,13 +390,6 @@ async function solveSPDAsync<T extends FloatArray>(A: T, d: number, B: FloatArra
     return solveInWasm(e, precision, lp, d, B0, nrhs, out);
   } finally {
     e.free(lp);
-  }
-}
-
-function checkFiniteJS(name: string, x: ArrayLike<number>): void {
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    if (v - v !== 0) throw new RangeError(`${name}[${i}] is ${v}: values must be finite`);
   }
 }
 
@@ -483,28 +471,25 @@ export class CholeskyFactor<T extends FloatArray = FloatArray> {
  * const x = chol.solve(b); chol.dispose();
  */
 function choleskyFactor<T extends FloatArray>(A: T, d: number, opts?: { shift?: number }): CholeskyFactor<T> {
-  const precision = check.precisionOf('A', A);
-  check.size('d', d);
-  const o = check.options('options', opts, ['shift']);
-  const shift = o.shift === undefined ? 0 : check.finiteIn(precision, 'shift', o.shift);
-  check.length('A', A, d * d, 'd·d');
-  const e = getEngine();
-  const lp = factorInWasm(e, precision, A, d, shift);
-  return new CholeskyFactor<T>(e, precision, lp, d);
+  const { e, precision, shift } = choleskyFactorArgs(A, d, opts);
+  return new CholeskyFactor<T>(e, precision, factorInWasm(e, precision, A, d, shift), d);
 }
 
 /**
  * `linalg.choleskyFactor` with the factorisation on the worker threads (see choleskyAsync).
  */
 async function choleskyFactorAsync<T extends FloatArray>(A: T, d: number, opts?: { shift?: number }): Promise<CholeskyFactor<T>> {
+  const { e, precision, shift } = choleskyFactorArgs(A, d, opts);
+  return new CholeskyFactor<T>(e, precision, await factorInWasmAsync(e, precision, A, d, shift), d);
+}
+
+function choleskyFactorArgs(A: FloatArray, d: number, opts?: { shift?: number }) {
   const precision = check.precisionOf('A', A);
   check.size('d', d);
   const o = check.options('options', opts, ['shift']);
   const shift = o.shift === undefined ? 0 : check.finiteIn(precision, 'shift', o.shift);
   check.length('A', A, d * d, 'd·d');
-  const e = getEngine();
-  const lp = await factorInWasmAsync(e, precision, A, d, shift);
-  return new CholeskyFactor<T>(e, precision, lp, d);
+  return { e: getEngine(), precision, shift };
 }
 
 /**

@@ -4,7 +4,7 @@
  * per-example losses stays within ε.
  */
 import { getEngine, type Engine, type FloatArray, type Precision } from './engine.js';
-import { EmpiricalFisher, type EmpiricalFisherOptions, type EmpiricalFisherState, type Representation } from './fisher.js';
+import { EmpiricalFisher, OPTION_NAMES as FISHER_OPTION_NAMES, type EmpiricalFisherOptions, type EmpiricalFisherState, type Representation } from './fisher.js';
 import { BYTES } from './linalg.js';
 import * as check from './validate.js';
 
@@ -51,15 +51,8 @@ export interface EmpiricalFisherOptimizerOptions
 }
 
 const OPTION_NAMES = [
+  ...FISHER_OPTION_NAMES,
   'lr',
-  'damping',
-  'decay',
-  'biasCorrection',
-  'representation',
-  'blocks',
-  'rank',
-  'maxBytes',
-  'precision',
   'lossChangeBound',
   'updateEvery',
   'weightDecay',
@@ -161,7 +154,7 @@ export class EmpiricalFisherOptimizer {
   constructor(params: FloatArray, options?: EmpiricalFisherOptimizerOptions) {
     const ptype = check.precisionOf('params', params);
     if (params.length < 1) throw new RangeError('params must hold at least one parameter');
-    checkFiniteJS('params', params);
+    check.finiteArray('params', params);
     const o = check.options('options', options, OPTION_NAMES);
     this.lr = o.lr === undefined ? 0.1 : check.finite('options.lr', o.lr);
     if (!(this.lr > 0)) throw new RangeError(`options.lr must be > 0, got ${this.lr}`);
@@ -249,7 +242,7 @@ export class EmpiricalFisherOptimizer {
     if (lossFn !== undefined && typeof lossFn !== 'function') {
       throw new TypeError(`opts.loss must be a function returning the minibatch loss, got ${check.describe(lossFn)}`);
     }
-    checkFiniteJS('params', this.params);
+    check.finiteArray('params', this.params);
     const t = this._steps;
     let lambda = F.damping;
     if (this.dampingFn) {
@@ -442,7 +435,7 @@ export class EmpiricalFisherOptimizer {
       }
       opt.fisher.damping = state.damping;
       if (state.velocity && opt.velocity !== 0) {
-        checkFiniteJS('state.velocity', state.velocity);
+        check.finiteArray('state.velocity', state.velocity);
         opt.e.put(opt.fisher.precision, opt.velocity, state.velocity);
       }
       opt._steps = state.steps;
@@ -468,9 +461,3 @@ export class EmpiricalFisherOptimizer {
   }
 }
 
-function checkFiniteJS(name: string, x: ArrayLike<number>): void {
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    if (v - v !== 0) throw new RangeError(`${name}[${i}] is ${v}: values must be finite`);
-  }
-}

@@ -39,6 +39,14 @@ export function size(name: string, v: unknown, min = 0): number {
   return v;
 }
 
+/** Checks every value of a JavaScript-side array is finite (RangeError naming the argument and index). */
+export function finiteArray(name: string, x: ArrayLike<number>): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v - v !== 0) throw new RangeError(`${name}[${i}] is ${v}: values must be finite`);
+  }
+}
+
 /** A finite number, or a RangeError naming the argument. */
 export function finite(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {
