@@ -34,6 +34,11 @@ export const TB: i32 = 64;
 /** Vectors of right-hand-side rows solved together by the small triangular solves (RB = TV · lanes
  *  rows); trsm.ts is written for TV = 4 (TV = 8 spills: 8 vs 12 GFLOP/s f64). */
 export const TV: i32 = 4;
+/** Rows of the upper triangle that symmetrize fills per pass (a multiple of the lanes). Each pass
+ *  writes SYM_ROWS rows and reads lanes rows at a time; with a row stride of 4 KiB (d = 1024 f32,
+ *  512 f64) all of them map to one set of the 12-way L1: 16 rows f32 ran at half the speed of 8
+ *  (d = 1024: 0.34 vs 0.17 ms); f64 at 4 rows was slower than at 8. */
+export const SYM_ROWS: i32 = 8;
 /** potrs switches from per-row substitution to the blocked solve at this many rhs. */
 export const POTRS_BLOCKED_MIN_RHS: i32 = 4;
 
@@ -63,3 +68,5 @@ if (MC % MR != 0) ERROR('config.ts: MC must be a multiple of MR');
 if (NC % (NV * 4) != 0) ERROR('config.ts: NC must be a multiple of NR for f32 and f64');
 // @ts-ignore
 if (NB % NB2 != 0) ERROR('config.ts: NB must be a multiple of NB2');
+// @ts-ignore
+if (SYM_ROWS % 4 != 0) ERROR('config.ts: SYM_ROWS must be a multiple of the f32 lanes');

@@ -2,7 +2,7 @@
 // (symmetrize, zero_upper, add_diag). Both products are gemm_nt in lower mode; they differ only in
 // how the panels are packed: GᵀG packs runs of rows of G (trans), GGᵀ transposes row blocks.
 import { gemm_nt } from './gemm';
-import { lanes } from './config';
+import { lanes, SYM_ROWS } from './config';
 import { imin, transposeBlock } from './simd';
 
 /** lower(C) ← β lower(C) + α lower(GᵀG); G n × d, C d × d. */
@@ -30,8 +30,8 @@ export function gram<T>(n: i32, d: i32, alpha: T, g: usize, ldg: i32, beta: T, c
 
 /**
  * Strict upper triangle ← transpose of the strict lower triangle, by block rows of the upper
- * triangle 64 bytes high (16 rows f32, 8 rows f64), each filled left to right from the lower
- * triangle with lanes × lanes register transposes; diagonal tiles are copied element by element.
+ * triangle SYM_ROWS (8) rows high, each filled left to right from the lower triangle with
+ * lanes × lanes register transposes; diagonal tiles are copied element by element.
  */
 export function symmetrize<T>(d: i32, c: usize, ldc: i32): void {
   symmetrize_rows<T>(d, 0, d, c, ldc);
@@ -39,13 +39,13 @@ export function symmetrize<T>(d: i32, c: usize, ldc: i32): void {
 
 /**
  * symmetrize restricted to the rows [r0, r1) of the upper triangle (the columns [r0, r1) of the
- * lower one are read); r0 a multiple of 64 bytes of elements (16 f32, 8 f64). Disjoint row ranges
+ * lower one are read); r0 a multiple of SYM_ROWS. Disjoint row ranges
  * may run in parallel: together they write exactly what symmetrize writes.
  */
 export function symmetrize_rows<T>(d: i32, r0: i32, r1: i32, c: usize, ldc: i32): void {
   const S = <usize>sizeof<T>();
   const L = lanes<T>();
-  const TS = 4 * L;
+  const TS = SYM_ROWS;
   const cs = <usize>ldc * S;
   const rEnd = imin(d, r1);
   // one block row of the upper triangle at a time (rows j0 .. j0 + TS, written left to right)

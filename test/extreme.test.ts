@@ -118,6 +118,42 @@ describe('f32 gradients of magnitude 1e+20 (F ~ 1e40 overflows f32)', () => {
     const G = scaled(new Rng(5), 3, 3, 1e20);
     expect(() => linalg.syrk(G, 3, 3)).toThrow(RangeError);
   });
+
+  // syrk proves its result finite from the diagonal when it can (|C_ii| ≤ min(1, |α|)·MAX/8) and
+  // scans all of it otherwise: results near the top of the range, and a tiny α over accumulators
+  // near it, must come out right on both sides of that bound, and overflow must still be caught.
+  it('linalg.syrk near the top of the f32 range, with α ≥ 1 and α ≪ 1', () => {
+    const n = 5, d = 9;
+    const rng = new Rng(15);
+    const G0 = randomMatrix(rng, n, d, Float64Array);
+    let maxDiag = 0;
+    for (let j = 0; j < d; j++) {
+      let q = 0;
+      for (let k = 0; k < n; k++) q += G0[k * d + j] * G0[k * d + j];
+      maxDiag = Math.max(maxDiag, q);
+    }
+    // [largest Σ_k G_kj² wanted, α, representable]
+    for (const [top, alpha, ok] of [
+      [1e36, 1, true], // below MAX/8: the diagonal proves the rest finite
+      [2e38, 1, true], // above MAX/8 (4.25e37): full scan, finite
+      [2e38, 1e-10, true], // accumulators finite, C ~ 2e28 > α·MAX/8: full scan
+      [1e39, 1e-10, false], // the accumulators overflow before α
+      [1e38, 4, false], // C overflows with α
+    ] as const) {
+      const G = Float32Array.from(G0, (v) => v * Math.sqrt(top / maxDiag));
+      const ref = refSyrk(G, n, d, alpha);
+      const s = top;
+      if (!ok) {
+        expect(() => linalg.syrk(G, n, d, { alpha }), `top = ${s}, α = ${alpha}`).toThrow(RangeError);
+        continue;
+      }
+      const C = linalg.syrk(G, n, d, { alpha });
+      for (let i = 0; i < d * d; i++) {
+        const scale = Math.sqrt(Math.abs(ref[(i % d) * (d + 1)] * ref[Math.floor(i / d) * (d + 1)]));
+        expect(Math.abs(C[i] - ref[i]) / scale, `s = ${s}, α = ${alpha}, C[${i}]`).toBeLessThan(1e-5);
+      }
+    }
+  });
 });
 
 describe('f64, condition number 1e12', () => {
