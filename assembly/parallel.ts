@@ -6,7 +6,7 @@
 // rows at multiples of its row groups, changes no bit. Ranges are split by the caller at multiples
 // of 16 elements (a multiple of NR, of the TRSM row group RB and of symmetrize's block rows, for
 // both precisions).
-import { NB, NB2 } from './config';
+import { NB2, potrfNB } from './config';
 import { gemm_nt } from './gemm';
 import { potf2, potrfBlocked } from './potrf';
 import { trsm_rlt_blocked } from './trsm';
@@ -23,16 +23,16 @@ export function syrk_cols<T>(n: i32, d: i32, j0: i32, j1: i32, alpha: T, g: usiz
   gemm_nt<T>(d - j0, j1 - j0, n, alpha, gj, ldg, true, gj, ldg, true, beta, c + <usize>j0 * <usize>ldc * S + <usize>j0 * S, ldc, work, true);
 }
 
-/** Block width of potrf's block columns (the steps src/threads.ts takes). */
-export function potrf_nb(): i32 { return NB; }
+/** Block width of potrf's block columns for a d × d matrix (the steps src/threads.ts takes). */
+export function potrf_nb(d: i32): i32 { return potrfNB(d); }
 
 /**
- * Step 1 of potrf's block column at j0 (jb = min(NB, d − j0) wide): factors the diagonal block
+ * Step 1 of potrf's block column at j0 (jb = min(potrf_nb(d), d − j0) wide): factors the diagonal block
  * A[j0:j0+jb, j0:j0+jb] in place. Returns 0 or the 1-based failing pivot of the whole matrix.
  */
 export function potrf_diag<T>(d: i32, j0: i32, a: usize, lda: i32, work: usize): i32 {
   const S = <usize>sizeof<T>();
-  const jb = min(NB, d - j0);
+  const jb = min(potrfNB(d), d - j0);
   if (jb <= 0) return 0;
   const a11 = a + <usize>j0 * <usize>lda * S + <usize>j0 * S;
   const info = jb > NB2 ? potrfBlocked<T>(jb, a11, lda, work, NB2) : potf2<T>(jb, a11, lda);
@@ -45,7 +45,7 @@ export function potrf_diag<T>(d: i32, j0: i32, a: usize, lda: i32, work: usize):
  */
 export function potrf_panel<T>(d: i32, j0: i32, r0: i32, r1: i32, a: usize, lda: i32, work: usize): void {
   const S = <usize>sizeof<T>();
-  const jb = min(NB, d - j0);
+  const jb = min(potrfNB(d), d - j0);
   const m = d - j0 - jb;
   if (r1 > m) r1 = m;
   if (jb <= 0 || r0 >= r1) return;
@@ -60,7 +60,7 @@ export function potrf_panel<T>(d: i32, j0: i32, r0: i32, r1: i32, a: usize, lda:
  */
 export function potrf_update<T>(d: i32, j0: i32, c0: i32, c1: i32, a: usize, lda: i32, work: usize): void {
   const S = <usize>sizeof<T>();
-  const jb = min(NB, d - j0);
+  const jb = min(potrfNB(d), d - j0);
   const m = d - j0 - jb;
   if (c1 > m) c1 = m;
   if (jb <= 0 || c0 >= c1) return;

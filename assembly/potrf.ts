@@ -1,10 +1,10 @@
 // Cholesky factorisation (potrf) and solve (potrs), lower triangle, row-major.
 //
-// potrf is blocked by NB-wide block columns, right-looking:
+// potrf is blocked by NB-wide block columns (NB_LARGE from d = NB_LARGE_MIN), right-looking:
 //   factor the diagonal block (POTF2) → solve the panel below (TRSM, A21 ← A21·L11⁻ᵀ)
 //   → update the trailing lower triangle (A22 −= A21·A21ᵀ on the packed micro-kernel).
 // The strict upper triangle is never referenced.
-import { NB, NB2, POTRS_BLOCKED_MIN_RHS } from './config';
+import { NB2, POTRS_BLOCKED_MIN_RHS, potrfNB } from './config';
 import { gemm_nt } from './gemm';
 import { dot } from './level1';
 import { trsv, trsv_t } from './level2';
@@ -37,7 +37,7 @@ export function potf2<T>(n: i32, a: usize, lda: i32): i32 {
 
 /** In-place lower Cholesky of A (d × d); returns 0 or the 1-based failing pivot. */
 export function potrf<T>(d: i32, a: usize, lda: i32, work: usize): i32 {
-  return potrfBlocked<T>(d, a, lda, work, NB);
+  return potrfBlocked<T>(d, a, lda, work, potrfNB(d));
 }
 
 /** Right-looking blocked Cholesky with nb-wide block columns; diagonal blocks wider than NB2 recurse. */

@@ -90,15 +90,27 @@ export function trsm_rlt_small<T>(m: i32, n: i32, l: usize, ldl: i32, b: usize, 
     let lr = l;
     for (let j = 0; j < n; j++) {
       // x_j = (b_j − Σ_{p<j} x_p L_jp) / L_jj, for RB rows at once
+      // two p per step, their products added first: one subtraction per accumulator and step (the
+      // chain of subtractions, not the units, bounds this loop); the same number of operations
       let a0 = v128.load(t), a1 = v128.load(t, 16), a2 = v128.load(t, 32), a3 = v128.load(t, 48);
       let tp = tmp;
-      for (let p = 0; p < j; p++) {
+      let p = 0;
+      for (; p < j - 1; p += 2) {
+        const s = v128.load_splat<T>(lr + <usize>p * S);
+        const u = v128.load_splat<T>(lr + <usize>(p + 1) * S);
+        const tq = tp + cs;
+        a0 = v128.sub<T>(a0, v128.add<T>(v128.mul<T>(v128.load(tp), s), v128.mul<T>(v128.load(tq), u)));
+        a1 = v128.sub<T>(a1, v128.add<T>(v128.mul<T>(v128.load(tp, 16), s), v128.mul<T>(v128.load(tq, 16), u)));
+        a2 = v128.sub<T>(a2, v128.add<T>(v128.mul<T>(v128.load(tp, 32), s), v128.mul<T>(v128.load(tq, 32), u)));
+        a3 = v128.sub<T>(a3, v128.add<T>(v128.mul<T>(v128.load(tp, 48), s), v128.mul<T>(v128.load(tq, 48), u)));
+        tp += cs + cs;
+      }
+      if (p < j) {
         const s = v128.load_splat<T>(lr + <usize>p * S);
         a0 = v128.sub<T>(a0, v128.mul<T>(v128.load(tp), s));
         a1 = v128.sub<T>(a1, v128.mul<T>(v128.load(tp, 16), s));
         a2 = v128.sub<T>(a2, v128.mul<T>(v128.load(tp, 32), s));
         a3 = v128.sub<T>(a3, v128.mul<T>(v128.load(tp, 48), s));
-        tp += cs;
       }
       const dv = v128.load_splat<T>(lr + <usize>j * S);
       v128.store(t, v128.div<T>(a0, dv));

@@ -103,7 +103,7 @@ function loop(K, msg) {
   function potrf() {
     const p = args[0] === 0 ? '_f32' : '_f64';
     const d = args[1], a = args[2], lda = args[3];
-    const NB = K.potrf_nb();
+    const NB = K.potrf_nb(d);
     const diag = K['potrf_diag' + p], panel = K['potrf_panel' + p], update = K['potrf_update' + p];
     const C = T * (args[15] > 0 ? args[15] : CHUNKS_PER_THREAD);
     for (let j0 = 0; j0 < d; j0 += NB) {

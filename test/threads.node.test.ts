@@ -78,9 +78,9 @@ describe('syrkAsync equals syrk bit for bit', () => {
 
 describe('choleskyAsync equals cholesky bit for bit', () => {
   for (const Type of FLOAT_TYPES) {
-    it(`${typeName(Type)}: d across NB = 64 and the tiles, with a shift`, async () => {
+    it(`${typeName(Type)}: d across NB = 64, NB_LARGE = 128 (from d = 512) and the tiles, with a shift`, async () => {
       const rng = new Rng(0xc401 + Type.BYTES_PER_ELEMENT);
-      for (const d of [...SIZES, 300, 513]) {
+      for (const d of [...SIZES, 300, 511, 512, 513, 641]) {
         const A = randomSPD(rng, d, Type);
         const one = linalg.cholesky(A, d, { shift: 0.25 });
         const two = await linalg.choleskyAsync(A, d, { shift: 0.25 });
