@@ -29,11 +29,12 @@ export const NC: i32 = 1024;
 export const NB: i32 = 64;
 /** Block column width of potrf from d = NB_LARGE_MIN: the trailing update's depth is NB, and at
  *  depth 128 the read-modify-write of C weighs half as much per flop as at 64; the panel solve grows
- *  with NB (NB·d²/2 flops at ~18 GFLOP/s f64 against the update's ~23). Measured at d = 1024:
- *  128 beats 64 by 2–3% (f64 22.8–23.2 vs 22.3–22.5, f32 45.8–46.7 vs 44.7–45.0); at d = 256, 64
- *  is 2% ahead. */
+ *  with NB (NB·d²/2 flops at ~18 GFLOP/s f64 against the update's ~23). Measured on one thread:
+ *  at d = 1024 128 beats 64 by 2–3% (f64 22.8–23.2 vs 22.3–22.5, f32 45.8–46.7 vs 44.7–45.0), at
+ *  768 by 3–4%, at 512 they tie and at 256 64 is 2% ahead. On two threads at d = 512, 128 leaves the
+ *  serial diagonal blocks (four of 128³/3) on the critical path: 64 ran 1.2–1.35× faster there. */
 export const NB_LARGE: i32 = 128;
-export const NB_LARGE_MIN: i32 = 512;
+export const NB_LARGE_MIN: i32 = 768;
 
 /** potrf's block column width for a d × d matrix (the threaded potrf steps by the same). */
 // @ts-ignore: decorator

@@ -117,3 +117,46 @@ export function scaleBlock<T>(m: i32, n: i32, beta: T, c: usize, ldc: i32, lower
     }
   }
 }
+
+/**
+ * lower(C)[r0:r1, c0:c1] ← β·C + α·P·Pᵀ on the rows [r0, r1) and columns [c0, c1) of an m × m
+ * lower triangle (the elements with i ≥ j), P (m × k) already packed in NR-row panels (pack.ts
+ * layout, depth k ≤ KC: panel q at p + q·NR·k elements) and read both as A (as = NR·S) and as B:
+ * no packing at all. r0 and c0 multiples of NR and of MR; r1 and c1 too, or m. The tiles, their k-order and their stores are those of gemm_nt(m, m, k, α,
+ * X, X, β, C, lower) with the same P, so every element gets the same bits (the threaded potrf
+ * splits its trailing update this way after one shared pack of the panel; see parallel.ts).
+ */
+export function gemm_lower_packed<T>(m: i32, r0: i32, r1: i32, c0: i32, c1: i32, k: i32, alpha: T, p: usize, beta: T, c: usize, ldc: i32, work: usize): void {
+  if (c1 > m) c1 = m;
+  if (r1 > m) r1 = m;
+  if (r0 < c0) r0 = c0;
+  if (c0 >= c1 || r0 >= r1 || k <= 0) return;
+  const S = <usize>sizeof<T>();
+  const cs = <usize>ldc * S;
+  const nr = NR<T>();
+  const panel = <usize>nr * <usize>k * S;
+  const tile = work + <usize>PACK_A_BYTES + <usize>PACK_B_BYTES;
+  const tcs = <usize>nr * S;
+  const as = <usize>nr * S;
+  for (let ic = r0; ic < r1; ic += MC) {
+    const mcb = imin(MC, r1 - ic);
+    for (let j0 = c0; j0 < c1; j0 += nr) {
+      if (j0 > ic + mcb - 1) break; // this and the later columns lie above the diagonal
+      const nrr = imin(nr, c1 - j0);
+      const pbp = p + <usize>(j0 / nr) * panel;
+      for (let ir = 0; ir < mcb; ir += MR) {
+        const i0 = ic + ir;
+        const mrr = imin(MR, mcb - ir);
+        if (j0 > i0 + mrr - 1) continue;
+        const pap = p + <usize>(i0 / nr) * panel + <usize>(i0 % nr) * S;
+        const cp = c + <usize>i0 * cs + <usize>j0 * S;
+        if (mrr == MR && nrr == nr && j0 + nr - 1 <= i0) {
+          microkernel<T>(k, pap, as, pbp, cp, cs, alpha, beta);
+        } else {
+          microkernel<T>(k, pap, as, pbp, tile, tcs, <T>1, <T>0);
+          mergeTile<T>(mrr, nrr, tile, tcs, cp, cs, alpha, beta, i0 - j0);
+        }
+      }
+    }
+  }
+}

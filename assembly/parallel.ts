@@ -6,8 +6,9 @@
 // rows at multiples of its row groups, changes no bit. Ranges are split by the caller at multiples
 // of 16 elements (a multiple of NR, of the TRSM row group RB and of symmetrize's block rows, for
 // both precisions).
-import { NB2, potrfNB } from './config';
-import { gemm_nt } from './gemm';
+import { NB2, NR, potrfNB } from './config';
+import { gemm_nt, gemm_lower_packed } from './gemm';
+import { pack } from './pack';
 import { potf2, potrfBlocked } from './potrf';
 import { trsm_rlt_blocked } from './trsm';
 
@@ -69,4 +70,38 @@ export function potrf_update<T>(d: i32, j0: i32, c0: i32, c1: i32, a: usize, lda
   const a21c = a21 + <usize>c0 * rs;
   const a22 = a21 + <usize>jb * S + <usize>c0 * rs + <usize>c0 * S;
   gemm_nt<T>(m - c0, c1 - c0, jb, <T>-1, a21c, lda, false, a21c, lda, false, <T>1, a22, lda, work, true);
+}
+
+/** Bytes of the packed panel that potrf_pack and potrf_update_packed share, for a d × d matrix. */
+export function potrf_packed_bytes(d: i32): i32 {
+  return (d + 16) * potrfNB(d) * 8;
+}
+
+/**
+ * Step 2b: packs the rows [r0, r1) of the solved panel A21 (m × jb) into NR-row panels at p (the
+ * layout gemm_lower_packed reads), r0 a multiple of NR; the rows past m of the last panel are zero.
+ * Run by each thread right after its rows of potrf_panel, while they are in cache.
+ */
+export function potrf_pack<T>(d: i32, j0: i32, r0: i32, r1: i32, a: usize, lda: i32, p: usize): void {
+  const S = <usize>sizeof<T>();
+  const jb = min(potrfNB(d), d - j0);
+  const m = d - j0 - jb;
+  if (r1 > m) r1 = m;
+  if (jb <= 0 || r0 >= r1) return;
+  const a21 = a + <usize>(j0 + jb) * <usize>lda * S + <usize>j0 * S;
+  pack<T>(NR<T>(), false, a21, lda, r0, r1 - r0, 0, jb, p + <usize>r0 * <usize>jb * S);
+}
+
+/**
+ * Step 3 from the packed panel: the rows [r0, r1) and columns [c0, c1) of lower(A22) −= A21·A21ᵀ,
+ * A21 read from p (potrf_pack of all its rows), nothing packed again; the same bits as
+ * potrf_update. Disjoint pieces may run in parallel.
+ */
+export function potrf_update_packed<T>(d: i32, j0: i32, r0: i32, r1: i32, c0: i32, c1: i32, a: usize, lda: i32, p: usize, work: usize): void {
+  const S = <usize>sizeof<T>();
+  const jb = min(potrfNB(d), d - j0);
+  const m = d - j0 - jb;
+  if (jb <= 0) return;
+  const a22 = a + <usize>(j0 + jb) * <usize>lda * S + <usize>(j0 + jb) * S;
+  gemm_lower_packed<T>(m, r0, r1, c0, c1, jb, <T>-1, p, <T>1, a22, lda, work);
 }

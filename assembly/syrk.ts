@@ -71,9 +71,15 @@ export function symmetrize_rows<T>(d: i32, r0: i32, r1: i32, c: usize, ldc: i32)
 
 /** Strict upper triangle ← 0. */
 export function zero_upper<T>(d: i32, c: usize, ldc: i32): void {
+  zero_upper_rows<T>(d, 0, d, c, ldc);
+}
+
+/** The rows [r0, r1) of the strict upper triangle ← 0 (disjoint row ranges may run in parallel). */
+export function zero_upper_rows<T>(d: i32, r0: i32, r1: i32, c: usize, ldc: i32): void {
   const S = <usize>sizeof<T>();
   const cs = <usize>ldc * S;
-  for (let i = 0; i < d - 1; i++) {
+  if (r1 > d - 1) r1 = d - 1;
+  for (let i = r0 < 0 ? 0 : r0; i < r1; i++) {
     memory.fill(c + <usize>i * cs + <usize>(i + 1) * S, 0, <usize>(d - 1 - i) * S);
   }
 }

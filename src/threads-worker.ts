@@ -53,6 +53,25 @@ function evenCuts(m, C) {
   return cuts;
 }
 
+// The trailing update of one potrf step (an m × m lower triangle, the first nb columns being
+// the next block column) minus its diagonal block, as [r0, r1, c0, c1] pieces of about area / C
+// each: the rectangle rows [nb, m) × columns [0, nb) cut by rows, then the lower triangle of the
+// columns [nb, m) cut by columns; every cut at a multiple of ALIGN.
+function updatePieces(m, nb, C) {
+  const rect = nb * (m - nb), tri = ((m - nb) * (m - nb + 1)) / 2;
+  const target = (rect + tri) / C;
+  const pieces = [];
+  if (m > nb) {
+    const step = Math.max(ALIGN, up(target / nb));
+    for (let r = nb; r < m; r += step) pieces.push([r, Math.min(m, r + step), 0, nb]);
+    const cuts = areaCuts(m - nb, Math.max(1, Math.round(tri / target)), 0);
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      if (cuts[i] < cuts[i + 1]) pieces.push([nb + cuts[i], m, nb + cuts[i], nb + cuts[i + 1]]);
+    }
+  }
+  return pieces;
+}
+
 function loop(K, msg) {
   const T = msg.threads, id = msg.id, work = msg.work;
   const ctl = new Int32Array(msg.memory.buffer, msg.ctl, 64);
@@ -102,9 +121,10 @@ function loop(K, msg) {
 
   function potrf() {
     const p = args[0] === 0 ? '_f32' : '_f64';
-    const d = args[1], a = args[2], lda = args[3];
+    const d = args[1], a = args[2], lda = args[3], packed = args[4];
     const NB = K.potrf_nb(d);
-    const diag = K['potrf_diag' + p], panel = K['potrf_panel' + p], update = K['potrf_update' + p];
+    const diag = K['potrf_diag' + p], panel = K['potrf_panel' + p], pack = K['potrf_pack' + p];
+    const update = K['potrf_update_packed' + p];
     const C = T * (args[15] > 0 ? args[15] : CHUNKS_PER_THREAD);
     for (let j0 = 0; j0 < d; j0 += NB) {
       const jb = Math.min(NB, d - j0);
@@ -116,27 +136,41 @@ function loop(K, msg) {
         if (info !== 0) Atomics.store(ctl, INFO, info);
       }
       barrier();
-      if (Atomics.load(ctl, INFO) !== 0 || m === 0) return;
+      if (Atomics.load(ctl, INFO) !== 0) return;
+      if (m === 0) break;
       // pieces of at least 64 rows and 48 columns: thinner ones spend more on packing than they save
       const rows = evenCuts(m, Math.max(T, Math.min(C, Math.floor(m / 64))));
+      // each thread packs the rows it has just solved into the shared packed panel, which every
+      // piece of the update then reads (nothing is packed twice)
       claimAll(0, rows.length - 1, (i) => {
-        if (rows[i] < rows[i + 1]) panel(d, j0, rows[i], rows[i + 1], a, lda, work);
+        if (rows[i] < rows[i + 1]) {
+          panel(d, j0, rows[i], rows[i + 1], a, lda, work);
+          pack(d, j0, rows[i], rows[i + 1], a, lda, packed);
+        }
       });
       barrier();
-      // chunk 0 holds the next diagonal block and the columns of the next panel: thread 0 takes it
-      // first, so the next step needs no barrier after this one, and then factors the next
-      // diagonal block at once (look-ahead: it needs only chunk 0), while the other threads are
-      // still on the other chunks; then it joins them
-      const cols = areaCuts(m, Math.max(T, Math.min(C, Math.floor(m / 48))), Math.min(m, NB));
+      // The update, in pieces of about equal area (rows × columns of the lower triangle, at
+      // multiples of ALIGN). Thread 0 first updates only the next diagonal block (rows and columns
+      // [0, nb)) and factors it at once (look-ahead: the next step needs it first), while the
+      // others start on the pieces; then it joins them. The pieces: the rest of the next block
+      // column (rows [nb, m) × columns [0, nb), the rows of the next panel) cut by rows, and the
+      // lower triangle of the columns [nb, m) cut by columns.
+      const nb = Math.min(NB, m);
       if (id === 0) {
-        update(d, j0, 0, cols[1], a, lda, work);
+        update(d, j0, 0, nb, 0, nb, a, lda, packed, work);
         const info = diag(d, j0 + jb, a, lda, work);
         if (info !== 0) Atomics.store(ctl, INFO, info);
       }
-      claimAll(1, cols.length - 1, (i) => {
-        if (cols[i] < cols[i + 1]) update(d, j0, cols[i], cols[i + 1], a, lda, work);
+      const pieces = updatePieces(m, nb, Math.max(T, Math.min(C, Math.floor(m / 32))));
+      claimAll(0, pieces.length, (i) => {
+        const q = pieces[i];
+        update(d, j0, q[0], q[1], q[2], q[3], a, lda, packed, work);
       });
     }
+    // the factor is complete: each thread zeroes its share of the strict upper triangle (row i
+    // holds d − 1 − i elements, the shape areaCuts splits)
+    const z = areaCuts(d, T, 0);
+    K['zero_upper_rows' + p](d, z[id], z[id + 1], a, lda);
   }
 
   for (;;) {
@@ -154,7 +188,9 @@ function loop(K, msg) {
     } catch (e) {
       Atomics.store(ctl, ERROR, 1);
     }
-    if (Atomics.add(ctl, DONE, 1) === T - 1) Atomics.notify(ctl, DONE);
+    // every finisher wakes the main thread: after the first it polls for the rest (src/threads.ts)
+    Atomics.add(ctl, DONE, 1);
+    Atomics.notify(ctl, DONE);
   }
 }
 

@@ -15,9 +15,12 @@
  *   syrk    the columns of the lower triangle, cut so that each worker gets the same area, at
  *           multiples of 16; each worker then mirrors its own columns into the upper triangle.
  *   potrf   per block column: worker 0 factors the diagonal block; the rows of the panel are split
- *           evenly; the columns of the trailing update are split by area, worker 0 always taking
- *           the first NB columns (the next diagonal block and panel columns), so one barrier after
- *           the diagonal block and one after the panel suffice.
+ *           evenly, each worker packing the rows it solved into one shared packed panel; the
+ *           trailing update is split into pieces of equal area that read that panel (nothing is
+ *           packed twice). Worker 0 first updates the next diagonal block alone and factors it
+ *           (look-ahead) while the others take pieces, so one barrier after the diagonal block
+ *           and one after the panel suffice. At the end each worker zeroes a share of the strict
+ *           upper triangle.
  * Results are bit-identical to the one-thread kernels: every element sees the same operations in
  * the same order (see assembly/parallel.ts).
  */
@@ -90,6 +93,40 @@ interface NodeEvents {
   unref(): void;
 }
 
+/**
+ * Once the first worker is done, the others are on their last piece (pieces are claimed one at a
+ * time): the main thread then polls for them instead of waiting for a wake-up through the event
+ * loop, which took 0.1–0.3 ms here (a quarter of a Cholesky at d = 512). At most this long, then
+ * it waits again.
+ */
+const SPIN_TAIL_MS = 5;
+
+/** Polls ctl[i] until it reaches `target` or `ms` pass; true when it was reached. */
+function spinUntil(ctl: Int32Array, i: number, target: number, ms: number): boolean {
+  const end = performance.now() + ms;
+  for (let k = 0; ; k++) {
+    if (Atomics.load(ctl, i) >= target) return true;
+    if ((k & 255) === 255 && performance.now() > end) return false;
+  }
+}
+
+/** Calls expected to take less than this on the workers wait for them blocking (ThreadPool.run). */
+export const BLOCK_BELOW_S = 0.003;
+
+let blockable: boolean | undefined;
+/** Whether this thread may Atomics.wait (not on a browser's main thread). */
+function canBlock(): boolean {
+  if (blockable === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      blockable = true;
+    } catch {
+      blockable = false;
+    }
+  }
+  return blockable;
+}
+
 /** A pool of `size` workers sharing the memory of the main engine. */
 export class ThreadPool {
   readonly size: number;
@@ -160,14 +197,20 @@ export class ThreadPool {
     return new Int32Array(this.memory.buffer, this.ctlPtr, CTL.BYTES / 4);
   }
 
-  /** Runs `op` with `args` on every worker; resolves with the INFO word (potrf's info). */
-  run(op: number, args: readonly number[]): Promise<number> {
-    const next = this.queue.then(() => this.runNow(op, args));
+  /**
+   * Runs `op` with `args` on every worker; resolves with the INFO word (potrf's info).
+   * `seconds`: about how long the workers will take. Below BLOCK_BELOW_S, where the main thread
+   * may block (Node, and workers in browsers), it waits with Atomics.wait instead of through the
+   * event loop: waking the event loop took 0.15–0.35 ms here, a third of a Cholesky at d = 512 on
+   * two threads, while the one-thread call would have blocked for longer anyway.
+   */
+  run(op: number, args: readonly number[], seconds = Infinity): Promise<number> {
+    const next = this.queue.then(() => this.runNow(op, args, seconds));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async runNow(op: number, args: readonly number[]): Promise<number> {
+  private async runNow(op: number, args: readonly number[], seconds: number): Promise<number> {
     const ctl = this.ctl();
     const a = new Float64Array(this.memory.buffer, this.ctlPtr + CTL.ARGS_BYTE, 16);
     a.fill(0);
@@ -183,9 +226,21 @@ export class ThreadPool {
     try {
       Atomics.add(ctl, CTL.GEN, 1);
       Atomics.notify(ctl, CTL.GEN);
+      if (seconds < BLOCK_BELOW_S && canBlock()) this.waitDoneBlocking(ctl, 4 * seconds * 1000 + 2);
       return await this.waitDone(ctl);
     } finally {
       for (const w of this.workers) w.unref?.();
+    }
+  }
+
+  /** Blocks (Atomics.wait) until every worker is done or `ms` have passed. */
+  private waitDoneBlocking(ctl: Int32Array, ms: number): void {
+    const end = performance.now() + ms;
+    for (;;) {
+      const done = Atomics.load(ctl, CTL.DONE);
+      const left = end - performance.now();
+      if (done >= this.size || left <= 0) return;
+      Atomics.wait(ctl, CTL.DONE, done, left);
     }
   }
 
@@ -196,6 +251,7 @@ export class ThreadPool {
     for (;;) {
       const done = Atomics.load(ctl, CTL.DONE);
       if (done >= this.size) break;
+      if (done > 0 && spinUntil(ctl, CTL.DONE, this.size, SPIN_TAIL_MS)) break;
       if (waitAsync) {
         const r = waitAsync(ctl, CTL.DONE, done);
         if (r.async) await r.value;

@@ -169,6 +169,15 @@ export function finiteLowerInWasm(
   }
 }
 
+/** Throws a RangeError naming the first non-finite element of the lower triangle of src (d × d). */
+export function finiteLower(precision: Precision, name: string, src: ArrayLike<number>, d: number): void {
+  for (let i = 0; i < d; i++) {
+    for (let j = 0, k = i * d; j <= i; j++, k++) {
+      if (!Number.isFinite(src[k])) throw nonFinite(name, src, k, precision);
+    }
+  }
+}
+
 function nonFinite(name: string, src: ArrayLike<number>, index: number, precision: Precision): RangeError {
   const v = src[index];
   if (Number.isFinite(v)) {

@@ -539,8 +539,8 @@ describe.each(FLOAT_TYPES.map((T) => [typeName(T), T] as const))('kernels %s', (
     }
   });
 
-  // NB = 64 below NB_LARGE_MIN = 512, NB_LARGE = 128 from there: both sides, and 128-wide block ends
-  const POTRF_SIZES = [...BOUNDARY_SIZES.filter((d) => d <= 129), 191, 255, 256, 257, 383, 385, 511, 512, 513, 639, 641];
+  // NB = 64 below NB_LARGE_MIN = 768, NB_LARGE = 128 from there: both sides, and a 128-wide block end
+  const POTRF_SIZES = [...BOUNDARY_SIZES.filter((d) => d <= 129), 191, 255, 256, 257, 383, 385, 767, 768, 897];
 
   it('potrf: backward error ≤ 10·d·u, strict upper not referenced (NaN stays NaN), padding intact', () => {
     const potrf = kernel('potrf', Type);
@@ -594,8 +594,8 @@ describe.each(FLOAT_TYPES.map((T) => [typeName(T), T] as const))('kernels %s', (
       [257, 256], [257, 257], [260, 255],
       // around NB2 = 32 inside the diagonal block, and inside the second block column
       [64, 31], [64, 32], [64, 33], [100, 96], [130, 97], [200, 160], [200, 161], [300, 289],
-      // NB_LARGE = 128 block columns from d = 512
-      [512, 128], [512, 129], [520, 257], [520, 512], [520, 513],
+      // NB_LARGE = 128 block columns from d = 768
+      [770, 128], [770, 129], [770, 257], [770, 768], [770, 769],
     ];
     for (const [d, p] of cases) {
       const lda = d + (p % 3);

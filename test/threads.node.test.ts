@@ -78,9 +78,9 @@ describe('syrkAsync equals syrk bit for bit', () => {
 
 describe('choleskyAsync equals cholesky bit for bit', () => {
   for (const Type of FLOAT_TYPES) {
-    it(`${typeName(Type)}: d across NB = 64, NB_LARGE = 128 (from d = 512) and the tiles, with a shift`, async () => {
+    it(`${typeName(Type)}: d across NB = 64, NB_LARGE = 128 (from d = 768) and the tiles, with a shift`, async () => {
       const rng = new Rng(0xc401 + Type.BYTES_PER_ELEMENT);
-      for (const d of [...SIZES, 300, 511, 512, 513, 641]) {
+      for (const d of [...SIZES, 300, 513, 767, 768, 769, 897]) {
         const A = randomSPD(rng, d, Type);
         const one = linalg.cholesky(A, d, { shift: 0.25 });
         const two = await linalg.choleskyAsync(A, d, { shift: 0.25 });
@@ -116,6 +116,34 @@ describe('choleskyAsync equals cholesky bit for bit', () => {
         expect(err).toBeInstanceOf(NotPositiveDefiniteError);
         expect((err as NotPositiveDefiniteError).pivot).toBe(pivot);
       }
+    });
+  }
+});
+
+describe('a non-finite element of lower(A) is named, on one thread and on the workers', () => {
+  // A is not scanned before the factorisation (a NaN or ∞ always makes it fail, see factorBegin):
+  // the element must still be named, wherever it sits (first row, a diagonal, a panel, the last
+  // element), and NaN in the upper triangle must still be ignored
+  for (const Type of FLOAT_TYPES) {
+    it(`${typeName(Type)}`, async () => {
+      const rng = new Rng(0x7a7a + Type.BYTES_PER_ELEMENT);
+      const d = 300;
+      const base = randomSPD(rng, d, Type);
+      for (const [i, j] of [[0, 0], [1, 0], [150, 3], [200, 200], [299, 130], [299, 299]] as const) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const A = base.slice() as FloatArray;
+          A[i * d + j] = bad;
+          A[(d - 1) * 0 + 5] = NaN; // (0, 5): upper triangle, ignored
+          const k = i * d + j;
+          const re = new RegExp(`\\bA\\[${k}\\]`);
+          expect(() => linalg.cholesky(A, d), `cholesky (${i}, ${j}) = ${bad}`).toThrow(re);
+          await expect(linalg.choleskyAsync(A, d), `choleskyAsync (${i}, ${j}) = ${bad}`).rejects.toThrow(re);
+          await expect(linalg.choleskyFactorAsync(A, d, { shift: 1 }), `choleskyFactorAsync (${i}, ${j})`).rejects.toThrow(re);
+        }
+      }
+      const A = base.slice() as FloatArray;
+      A[5] = NaN;
+      expectSameBits(await linalg.choleskyAsync(A, d), linalg.cholesky(base, d), 'NaN in the upper triangle');
     });
   }
 });
