@@ -6,7 +6,7 @@
 // rows at multiples of its row groups, changes no bit. Ranges are split by the caller at multiples
 // of 16 elements (a multiple of NR, of the TRSM row group RB and of symmetrize's block rows, for
 // both precisions).
-import { NB2, NR, potrfNB } from './config';
+import { KC, NB2, NR, potrfNB } from './config';
 import { gemm_nt, gemm_lower_packed } from './gemm';
 import { pack } from './pack';
 import { potf2, potrfBlocked } from './potrf';
@@ -104,4 +104,47 @@ export function potrf_update_packed<T>(d: i32, j0: i32, r0: i32, r1: i32, c0: i3
   if (jb <= 0) return;
   const a22 = a + <usize>(j0 + jb) * <usize>lda * S + <usize>(j0 + jb) * S;
   gemm_lower_packed<T>(m, r0, r1, c0, c1, jb, <T>-1, p, <T>1, a22, lda, work);
+}
+
+/** Rows of the packed Gᵀ that syrk_pack and syrk_cols_packed share: d rounded up to 16. */
+// @ts-ignore: decorator
+@inline function packedRows(d: i32): i32 { return (d + 15) & ~15; }
+
+/** Bytes of the packed Gᵀ (for G n × d) that syrk_pack writes and syrk_cols_packed reads. */
+export function syrk_packed_bytes(n: i32, d: i32): i32 {
+  return packedRows(d) * (n > 0 ? n : 1) * 8;
+}
+
+/**
+ * Packs the rows [r0, r1) of Gᵀ (the columns of G, n × d) into NR-row panels at p, depth block by
+ * depth block (KC): block pc holds packedRows(d) rows of depth min(KC, n − pc) and starts at
+ * element pc·packedRows(d). r0 a multiple of NR. Disjoint row ranges may run in parallel.
+ */
+export function syrk_pack<T>(n: i32, d: i32, r0: i32, r1: i32, g: usize, ldg: i32, p: usize): void {
+  if (r1 > d) r1 = d;
+  if (r0 >= r1) return;
+  const S = <usize>sizeof<T>();
+  const dp = <usize>packedRows(d);
+  for (let pc = 0; pc < n; pc += KC) {
+    const kc = min(KC, n - pc);
+    pack<T>(NR<T>(), true, g, ldg, r0, r1 - r0, pc, kc, p + (<usize>pc * dp + <usize>r0 * <usize>kc) * S);
+  }
+}
+
+/**
+ * syrk_cols from the packed Gᵀ (syrk_pack of all its rows): the columns [j0, j1) of lower(C) ←
+ * β lower(C) + α lower(GᵀG), nothing packed again; the same bits as syrk_cols and syrk.
+ */
+export function syrk_cols_packed<T>(n: i32, d: i32, j0: i32, j1: i32, alpha: T, p: usize, g: usize, ldg: i32, beta: T, c: usize, ldc: i32, work: usize): void {
+  if (n <= 0 || alpha == <T>0) {
+    // no product: gemm_nt only scales (as syrk does)
+    syrk_cols<T>(n, d, j0, j1, alpha, g, ldg, beta, c, ldc, work);
+    return;
+  }
+  const S = <usize>sizeof<T>();
+  const dp = <usize>packedRows(d);
+  for (let pc = 0; pc < n; pc += KC) {
+    const kc = min(KC, n - pc);
+    gemm_lower_packed<T>(d, j0, d, j0, j1, kc, alpha, p + <usize>pc * dp * S, pc == 0 ? beta : <T>1, c, ldc, work);
+  }
 }

@@ -173,11 +173,15 @@ async function syrkAsync<T extends FloatArray>(G: T, n: number, d: number, opts?
   const pool = getEngine().pool;
   if (!pool || n * d * d < threadTuning.minFlops) return syrk(G, n, d, opts);
   const call = syrkBegin(G, n, d, opts);
+  let pp = 0;
   try {
-    await pool.run(OP.SYRK, [call.precision === 'f32' ? 0 : 1, n, d, call.alpha, call.gp, d, call.beta, call.cp, d], workerSeconds(call.precision, n * d * d, pool.size));
+    // Gᵀ packed once for all the workers (syrk_pack)
+    pp = call.e.alloc((call.e.exports.syrk_packed_bytes as (n: number, d: number) => number)(n, d));
+    const args = [call.precision === 'f32' ? 0 : 1, n, d, call.alpha, call.gp, d, call.beta, call.cp, d, pp];
+    await pool.run(OP.SYRK, args, workerSeconds(call.precision, n * d * d, pool.size));
     return syrkEnd(call, G);
   } finally {
-    freeAll(call.e, [call.gp, call.cp]);
+    freeAll(call.e, [call.gp, call.cp, pp]);
   }
 }
 

@@ -71,6 +71,9 @@ describe('syrkAsync equals syrk bit for bit', () => {
         const two = await linalg.syrkAsync(G, n, d, { alpha: 0.75, beta: -0.5, out });
         expect(two).toBe(out);
         expectSameBits(two, one, `syrk β n=${n} d=${d}`);
+        // α = 0: only β·out (no product is formed, as on one thread)
+        const zero = await linalg.syrkAsync(G, n, d, { alpha: 0, beta: -0.5, out: C0.slice() as FloatArray });
+        expectSameBits(zero, linalg.syrk(G, n, d, { alpha: 0, beta: -0.5, out: C0.slice() as FloatArray }), `syrk α = 0 n=${n} d=${d}`);
       }
     });
   }
