@@ -59,23 +59,17 @@ function evenCuts(m, C) {
   return cuts;
 }
 
-// The trailing update of one potrf step (an m × m lower triangle, the first nb columns being
-// the next block column) minus its diagonal block, as [r0, r1, c0, c1] pieces of about area / C
-// each: the rectangle rows [nb, m) × columns [0, nb) cut by rows, then the lower triangle of the
-// columns [nb, m) cut by columns; every cut at a multiple of ALIGN.
-function updatePieces(m, nb, C) {
-  const rect = nb * (m - nb), tri = ((m - nb) * (m - nb + 1)) / 2;
-  const target = (rect + tri) / C;
-  const pieces = [];
-  if (m > nb) {
-    const step = Math.max(ALIGN, up(target / nb));
-    for (let r = nb; r < m; r += step) pieces.push([r, Math.min(m, r + step), 0, nb]);
-    const cuts = areaCuts(m - nb, Math.max(1, Math.round(tri / target)), 0);
-    for (let i = 0; i + 1 < cuts.length; i++) {
-      if (cuts[i] < cuts[i + 1]) pieces.push([nb + cuts[i], m, nb + cuts[i], nb + cuts[i + 1]]);
-    }
+// cuts[0..T] of the rows [0, m) of a lower triangle (row r holds r + 1 elements) into parts of
+// about equal area, at multiples of ALIGN; the first part at least firstMin rows
+function rowCuts(m, T, firstMin) {
+  const cuts = [0];
+  for (let t = 1; t < T; t++) {
+    let r = up(m * Math.sqrt(t / T));
+    if (r < firstMin) r = up(firstMin);
+    cuts.push(Math.max(cuts[t - 1], Math.min(m, r)));
   }
-  return pieces;
+  cuts.push(m);
+  return cuts;
 }
 
 function loop(K, msg) {
@@ -143,7 +137,7 @@ function loop(K, msg) {
     const NB = K.potrf_nb(d);
     const diag = K['potrf_diag' + p], panel = K['potrf_panel' + p], pack = K['potrf_pack' + p];
     const update = K['potrf_update_packed' + p];
-    const C = T * (args[15] > 0 ? args[15] : CHUNKS_PER_THREAD);
+    let own = null; // the row cuts (global) of the previous step's update
     for (let j0 = 0; j0 < d; j0 += NB) {
       const jb = Math.min(NB, d - j0);
       const m = d - j0 - jb;
@@ -156,34 +150,36 @@ function loop(K, msg) {
       barrier();
       if (Atomics.load(ctl, INFO) !== 0) return;
       if (m === 0) break;
-      // pieces of at least 64 rows and 48 columns: thinner ones spend more on packing than they save
-      const rows = evenCuts(m, Math.max(T, Math.min(C, Math.floor(m / 64))));
-      // each thread packs the rows it has just solved into the shared packed panel, which every
-      // piece of the update then reads (nothing is packed twice)
-      claimAll(0, rows.length - 1, (i) => {
-        if (rows[i] < rows[i + 1]) {
-          panel(d, j0, rows[i], rows[i + 1], a, lda, work);
-          pack(d, j0, rows[i], rows[i + 1], a, lda, packed);
-        }
-      });
+      // Rows, not pieces claimed in any order: on this host a cache line written by one core and
+      // then read by the other cost 0.1–0.2 µs, and with pieces changing hands every step the
+      // panel solve on two threads took as long as on one. Thread t owns the rows [own[t],
+      // own[t + 1]) of the trailing matrix (row-major: its rows are its own memory); it solves
+      // the panel rows it updated in the previous step and packs them into the shared packed
+      // panel, which every update then reads (nothing is packed twice).
+      const s0 = j0 + jb; // first row of A21 and A22
+      const pr = own === null ? evenCuts(m, T) : own.map((g) => Math.min(m, Math.max(0, g - s0)));
+      pr[0] = 0;
+      pr[T] = m;
+      if (pr[id] < pr[id + 1]) {
+        panel(d, j0, pr[id], pr[id + 1], a, lda, work);
+        pack(d, j0, pr[id], pr[id + 1], a, lda, packed);
+      }
       barrier();
-      // The update, in pieces of about equal area (rows × columns of the lower triangle, at
-      // multiples of ALIGN). Thread 0 first updates only the next diagonal block (rows and columns
-      // [0, nb)) and factors it at once (look-ahead: the next step needs it first), while the
-      // others start on the pieces; then it joins them. The pieces: the rest of the next block
-      // column (rows [nb, m) × columns [0, nb), the rows of the next panel) cut by rows, and the
-      // lower triangle of the columns [nb, m) cut by columns.
+      // The update by rows of equal area (thread 0 at least the next block column's nb rows):
+      // thread 0 first updates the next diagonal block alone and factors it (look-ahead: the next
+      // step needs it first), then the rest of its rows; rows move from one thread to another only
+      // where the cut moves as the matrix shrinks.
       const nb = Math.min(NB, m);
+      const rc = rowCuts(m, T, nb);
       if (id === 0) {
         update(d, j0, 0, nb, 0, nb, a, lda, packed, work);
         const info = diag(d, j0 + jb, a, lda, work);
         if (info !== 0) Atomics.store(ctl, INFO, info);
+        update(d, j0, nb, rc[1], 0, m, a, lda, packed, work);
+      } else if (rc[id] < rc[id + 1]) {
+        update(d, j0, rc[id], rc[id + 1], 0, m, a, lda, packed, work);
       }
-      const pieces = updatePieces(m, nb, Math.max(T, Math.min(C, Math.floor(m / 32))));
-      claimAll(0, pieces.length, (i) => {
-        const q = pieces[i];
-        update(d, j0, q[0], q[1], q[2], q[3], a, lda, packed, work);
-      });
+      own = rc.map((r) => r + s0);
     }
     // the factor is complete: each thread zeroes its share of the strict upper triangle (row i
     // holds d − 1 − i elements, the shape areaCuts splits)
