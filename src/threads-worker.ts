@@ -12,7 +12,7 @@
 export const WORKER_SOURCE = String.raw`
 'use strict';
 const GEN = 0, DONE = 1, BAR_COUNT = 2, BAR_GEN = 3, OP = 4, INFO = 5, ERROR = 6, CLAIM = 8;
-const ARGS_BYTE = 64, OP_SYRK = 1, OP_POTRF = 2, OP_EXIT = 3;
+const ARGS_BYTE = 64, RATES_BYTE = 192, MAX_RATES = 64, OP_SYRK = 1, OP_POTRF = 2, OP_EXIT = 3;
 const ALIGN = 16;
 const SPIN_CMD = 20000;
 // Inside an operation a thread that reaches a barrier first polls for up to SPIN_BAR_MS before it
@@ -59,12 +59,17 @@ function evenCuts(m, C) {
   return cuts;
 }
 
-// cuts[0..T] of the rows [0, m) of a lower triangle (row r holds r + 1 elements) into parts of
-// about equal area, at multiples of ALIGN; the first part at least firstMin rows
-function rowCuts(m, T, firstMin) {
+// cuts[0..T] of the rows [0, m) of a lower triangle (row r holds r + 1 elements) into parts whose
+// areas are in the proportions of w[0..T) (equal without w), at multiples of ALIGN; the first part
+// at least firstMin rows
+function rowCuts(m, T, firstMin, w) {
+  let total = 0;
+  for (let t = 0; t < T; t++) total += w ? w[t] : 1;
   const cuts = [0];
+  let below = 0;
   for (let t = 1; t < T; t++) {
-    let r = up(m * Math.sqrt(t / T));
+    below += w ? w[t - 1] : 1;
+    let r = up(m * Math.sqrt(below / total));
     if (r < firstMin) r = up(firstMin);
     cuts.push(Math.max(cuts[t - 1], Math.min(m, r)));
   }
@@ -76,6 +81,9 @@ function loop(K, msg) {
   const T = msg.threads, id = msg.id, work = msg.work;
   const ctl = new Int32Array(msg.memory.buffer, msg.ctl, 64);
   const args = new Float64Array(msg.memory.buffer, msg.ctl + ARGS_BYTE, 16);
+  // each thread's speed in potrf (work units per ms, smoothed; 0 = not measured yet), written by
+  // that thread before a barrier and read by all after it, so all cut the rows alike
+  const rates = new Float64Array(msg.memory.buffer, msg.ctl + RATES_BYTE, MAX_RATES);
   let seen = Atomics.load(ctl, GEN);
 
   function barrier() {
@@ -131,6 +139,20 @@ function loop(K, msg) {
     });
   }
 
+  // the row shares of potrf: the threads' measured speeds, each kept within 4× of the mean (equal
+  // shares until every thread has been measured)
+  function weights() {
+    if (T > MAX_RATES) return null;
+    let sum = 0;
+    for (let t = 0; t < T; t++) {
+      if (!(rates[t] > 0)) return null;
+      sum += rates[t];
+    }
+    const w = [];
+    for (let t = 0; t < T; t++) w.push(Math.min(4, Math.max(0.25, (rates[t] * T) / sum)));
+    return w;
+  }
+
   function potrf() {
     const p = args[0] === 0 ? '_f32' : '_f64';
     const d = args[1], a = args[2], lda = args[3], packed = args[4];
@@ -158,19 +180,26 @@ function loop(K, msg) {
       // panel, which every update then reads (nothing is packed twice).
       const s0 = j0 + jb; // first row of A21 and A22
       const pr = own === null ? evenCuts(m, T) : own.map((g) => Math.min(m, Math.max(0, g - s0)));
+      // this step's update rows, cut now: the speeds are read only between the barrier above and
+      // the one below, and written only after the one below (all threads must cut alike)
+      const nb = Math.min(NB, m);
+      const rc = rowCuts(m, T, nb, weights());
       pr[0] = 0;
       pr[T] = m;
+      const t0 = performance.now();
       if (pr[id] < pr[id + 1]) {
         panel(d, j0, pr[id], pr[id + 1], a, lda, work);
         pack(d, j0, pr[id], pr[id + 1], a, lda, packed);
       }
       barrier();
-      // The update by rows of equal area (thread 0 at least the next block column's nb rows):
-      // thread 0 first updates the next diagonal block alone and factors it (look-ahead: the next
-      // step needs it first), then the rest of its rows; rows move from one thread to another only
-      // where the cut moves as the matrix shrinks.
-      const nb = Math.min(NB, m);
-      const rc = rowCuts(m, T, nb);
+      const t1 = performance.now();
+      // The update by rows (thread 0 at least the next block column's nb rows), of areas in the
+      // proportions of the threads' measured speeds: the two vCPUs of a cloud host are often not
+      // equally fast (a sibling hyperthread busy elsewhere), and an equal split then waits for
+      // the slower one at every barrier. Thread 0 first updates the next diagonal block alone and
+      // factors it (look-ahead: the next step needs it first), then the rest of its rows; rows
+      // move from one thread to another only where the cut moves.
+      const t2 = performance.now();
       if (id === 0) {
         update(d, j0, 0, nb, 0, nb, a, lda, packed, work);
         const info = diag(d, j0 + jb, a, lda, work);
@@ -178,6 +207,15 @@ function loop(K, msg) {
         update(d, j0, nb, rc[1], 0, m, a, lda, packed, work);
       } else if (rc[id] < rc[id + 1]) {
         update(d, j0, rc[id], rc[id + 1], 0, m, a, lda, packed, work);
+      }
+      // this step's speed: panel rows (rows·jb² flops, counted as rows·jb/2 of area) and the
+      // updated area (2·jb flops each; thread 0's diagonal factorisation rides along)
+      const r0 = rc[id], r1 = rc[id + 1];
+      const units = ((pr[id + 1] - pr[id]) * jb) / 2 + (r1 * (r1 + 1) - r0 * (r0 + 1)) / 2;
+      const ms = performance.now() - t2 + (t1 - t0);
+      if (id < MAX_RATES && units > 0 && ms > 0) {
+        const now = units / ms;
+        rates[id] = rates[id] > 0 ? 0.5 * rates[id] + 0.5 * now : now;
       }
       own = rc.map((r) => r + s0);
     }

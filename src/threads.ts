@@ -39,7 +39,9 @@ export const CTL = {
   THREADS: 7,
   CLAIM: 8,
   ARGS_BYTE: 64,
-  BYTES: 256,
+  /** 64 f64: each thread's measured speed in potrf (threads-worker.ts) */
+  RATES_BYTE: 192,
+  BYTES: 704,
 } as const;
 
 export const OP = { SYRK: 1, POTRF: 2, EXIT: 3 } as const;
