@@ -3,7 +3,7 @@ import { WORK_BYTES } from './config';
 import { dot, axpy, axpby, scal, first_nonfinite } from './level1';
 import { gemv_n, gemv_t, symv, sumsq_cols, trsv, trsv_t } from './level2';
 import { syrk, syrk_full, gram, symmetrize, symmetrize_rows, zero_upper, zero_upper_rows, add_diag } from './syrk';
-import { syrk_cols, syrk_pack, syrk_cols_packed, potrf_diag, potrf_panel, potrf_update, potrf_pack, potrf_update_packed } from './parallel';
+import { syrk_pack, syrk_cols_packed, potrf_diag, potrf_panel, potrf_pack, potrf_update_packed } from './parallel';
 import { potrf, potrs } from './potrf';
 
 /** First byte the TypeScript allocator may use. */
@@ -59,8 +59,6 @@ export function syrk_pack_f32(n: i32, d: i32, r0: i32, r1: i32, g: usize, ldg: i
 export function syrk_pack_f64(n: i32, d: i32, r0: i32, r1: i32, g: usize, ldg: i32, p: usize): void { syrk_pack<f64>(n, d, r0, r1, g, ldg, p); }
 export function syrk_cols_packed_f32(n: i32, d: i32, j0: i32, j1: i32, alpha: f32, p: usize, g: usize, ldg: i32, beta: f32, c: usize, ldc: i32, work: usize): void { syrk_cols_packed<f32>(n, d, j0, j1, alpha, p, g, ldg, beta, c, ldc, work); }
 export function syrk_cols_packed_f64(n: i32, d: i32, j0: i32, j1: i32, alpha: f64, p: usize, g: usize, ldg: i32, beta: f64, c: usize, ldc: i32, work: usize): void { syrk_cols_packed<f64>(n, d, j0, j1, alpha, p, g, ldg, beta, c, ldc, work); }
-export function syrk_cols_f32(n: i32, d: i32, j0: i32, j1: i32, alpha: f32, g: usize, ldg: i32, beta: f32, c: usize, ldc: i32, work: usize): void { syrk_cols<f32>(n, d, j0, j1, alpha, g, ldg, beta, c, ldc, work); }
-export function syrk_cols_f64(n: i32, d: i32, j0: i32, j1: i32, alpha: f64, g: usize, ldg: i32, beta: f64, c: usize, ldc: i32, work: usize): void { syrk_cols<f64>(n, d, j0, j1, alpha, g, ldg, beta, c, ldc, work); }
 export function zero_upper_rows_f32(d: i32, r0: i32, r1: i32, c: usize, ldc: i32): void { zero_upper_rows<f32>(d, r0, r1, c, ldc); }
 export function zero_upper_rows_f64(d: i32, r0: i32, r1: i32, c: usize, ldc: i32): void { zero_upper_rows<f64>(d, r0, r1, c, ldc); }
 export function symmetrize_rows_f32(d: i32, r0: i32, r1: i32, c: usize, ldc: i32): void { symmetrize_rows<f32>(d, r0, r1, c, ldc); }
@@ -69,8 +67,6 @@ export function potrf_diag_f32(d: i32, j0: i32, a: usize, lda: i32, work: usize)
 export function potrf_diag_f64(d: i32, j0: i32, a: usize, lda: i32, work: usize): i32 { return potrf_diag<f64>(d, j0, a, lda, work); }
 export function potrf_panel_f32(d: i32, j0: i32, r0: i32, r1: i32, a: usize, lda: i32, work: usize): void { potrf_panel<f32>(d, j0, r0, r1, a, lda, work); }
 export function potrf_panel_f64(d: i32, j0: i32, r0: i32, r1: i32, a: usize, lda: i32, work: usize): void { potrf_panel<f64>(d, j0, r0, r1, a, lda, work); }
-export function potrf_update_f32(d: i32, j0: i32, c0: i32, c1: i32, a: usize, lda: i32, work: usize): void { potrf_update<f32>(d, j0, c0, c1, a, lda, work); }
-export function potrf_update_f64(d: i32, j0: i32, c0: i32, c1: i32, a: usize, lda: i32, work: usize): void { potrf_update<f64>(d, j0, c0, c1, a, lda, work); }
 
 export function potrf_pack_f32(d: i32, j0: i32, r0: i32, r1: i32, a: usize, lda: i32, p: usize): void { potrf_pack<f32>(d, j0, r0, r1, a, lda, p); }
 export function potrf_pack_f64(d: i32, j0: i32, r0: i32, r1: i32, a: usize, lda: i32, p: usize): void { potrf_pack<f64>(d, j0, r0, r1, a, lda, p); }

@@ -16,7 +16,7 @@ import { trsm_rlt_blocked } from './trsm';
  * The columns [j0, j1) of lower(C) ← β lower(C) + α lower(GᵀG) (rows j0 .. d of them): syrk
  * restricted to a lower trapezoid. Disjoint column ranges may run in parallel.
  */
-export function syrk_cols<T>(n: i32, d: i32, j0: i32, j1: i32, alpha: T, g: usize, ldg: i32, beta: T, c: usize, ldc: i32, work: usize): void {
+function syrk_cols<T>(n: i32, d: i32, j0: i32, j1: i32, alpha: T, g: usize, ldg: i32, beta: T, c: usize, ldc: i32, work: usize): void {
   if (j1 > d) j1 = d;
   if (j0 >= j1) return;
   const S = <usize>sizeof<T>();
@@ -55,23 +55,6 @@ export function potrf_panel<T>(d: i32, j0: i32, r0: i32, r1: i32, a: usize, lda:
   trsm_rlt_blocked<T>(r1 - r0, jb, a11, lda, a11 + <usize>(jb + r0) * rs, lda, work);
 }
 
-/**
- * Step 3: the columns [c0, c1) (counted from the first column of A22) of the trailing update
- * lower(A22) −= A21·A21ᵀ. Disjoint column ranges may run in parallel.
- */
-export function potrf_update<T>(d: i32, j0: i32, c0: i32, c1: i32, a: usize, lda: i32, work: usize): void {
-  const S = <usize>sizeof<T>();
-  const jb = min(potrfNB(d), d - j0);
-  const m = d - j0 - jb;
-  if (c1 > m) c1 = m;
-  if (jb <= 0 || c0 >= c1) return;
-  const rs = <usize>lda * S;
-  const a21 = a + <usize>(j0 + jb) * rs + <usize>j0 * S;
-  const a21c = a21 + <usize>c0 * rs;
-  const a22 = a21 + <usize>jb * S + <usize>c0 * rs + <usize>c0 * S;
-  gemm_nt<T>(m - c0, c1 - c0, jb, <T>-1, a21c, lda, false, a21c, lda, false, <T>1, a22, lda, work, true);
-}
-
 /** Bytes of the packed panel that potrf_pack and potrf_update_packed share, for a d × d matrix. */
 export function potrf_packed_bytes(d: i32): i32 {
   return (d + 16) * potrfNB(d) * 8;
@@ -95,7 +78,7 @@ export function potrf_pack<T>(d: i32, j0: i32, r0: i32, r1: i32, a: usize, lda: 
 /**
  * Step 3 from the packed panel: the rows [r0, r1) and columns [c0, c1) of lower(A22) −= A21·A21ᵀ,
  * A21 read from p (potrf_pack of all its rows), nothing packed again; the same bits as
- * potrf_update. Disjoint pieces may run in parallel.
+ * gemm_nt's update in potrf. Disjoint pieces may run in parallel.
  */
 export function potrf_update_packed<T>(d: i32, j0: i32, r0: i32, r1: i32, c0: i32, c1: i32, a: usize, lda: i32, p: usize, work: usize): void {
   const S = <usize>sizeof<T>();
