@@ -5,6 +5,7 @@
  */
 import { expect } from 'vitest';
 import { frobenius, refLLt, refSyrk, refSyrkAbs, symmetricFromLower } from './reference.js';
+import { SeededRandom } from '../src/models/random.js';
 
 export type FloatArray = Float32Array | Float64Array;
 export type FloatArrayCtor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -28,26 +29,14 @@ export function typeName(Type: FloatArrayCtor): 'f32' | 'f64' {
 // Seeded generator
 
 /**
- * mulberry32: a 32-bit state generator, good enough for test data and the same sequence in every
- * JavaScript engine. `normal()` is the Irwin–Hall approximation (sum of 12 uniforms − 6: mean 0,
- * variance 1), which needs only + and − and so is bit-identical everywhere (no Math.log/cos).
+ * The package's mulberry32 generator (src/models/random.ts) with what the tests draw from it.
+ * `normal()` is the Irwin–Hall approximation (sum of 12 uniforms − 6: mean 0, variance 1), which
+ * needs only + and − and so is bit-identical everywhere (no Math.log/cos).
  */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
+export class Rng extends SeededRandom {
   /** uniform 32-bit unsigned integer */
   u32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** uniform in [0, 1) */
-  uniform(): number {
-    return this.u32() / 4294967296;
+    return this.nextU32();
   }
   /** uniform in [lo, hi) */
   range(lo: number, hi: number): number {

@@ -12,6 +12,7 @@
  * everywhere and any difference is the library's.
  */
 import type * as EF from '../../src/index.js';
+import { SeededRandom } from '../../src/models/random.js';
 
 export type Library = Pick<typeof EF, 'linalg' | 'EmpiricalFisher' | 'EmpiricalFisherOptimizer'>;
 
@@ -32,22 +33,11 @@ export function fnv1a(data: ArrayBufferView | number): string {
   return `${(h >>> 0).toString(16).padStart(8, '0')}/${view.length}`;
 }
 
-/** mulberry32-style integer generator: values k/2^24 − 1/2, exact in f32 and f64. */
-class Inputs {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  u32(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
+/** The package's mulberry32 generator: values k/2^24 − 1/2, exact in f32 and f64. */
+class Inputs extends SeededRandom {
   /** uniform in [−½, ½), a multiple of 2^−24 */
   next(): number {
-    return (this.u32() >>> 8) / 16777216 - 0.5;
+    return (this.nextU32() >>> 8) / 16777216 - 0.5;
   }
   fill<T extends Float32Array | Float64Array>(a: T): T {
     for (let i = 0; i < a.length; i++) a[i] = this.next();
