@@ -59,17 +59,22 @@ function evenCuts(m, C) {
   return cuts;
 }
 
-// cuts[0..T] of the rows [0, m) of a lower triangle (row r holds r + 1 elements) into parts whose
-// areas are in the proportions of w[0..T) (equal without w), at multiples of ALIGN; the first part
+// cuts[0..T] of the rows [0, m) of a lower triangle (row r holds r + 1 elements, an area unit
+// each) such that thread t, at speed w[t] (units per ms; all equal without w) and with pre[t]
+// units of other work in the step, finishes with the others; at multiples of ALIGN, the first part
 // at least firstMin rows
-function rowCuts(m, T, firstMin, w) {
-  let total = 0;
-  for (let t = 0; t < T; t++) total += w ? w[t] : 1;
+function rowCuts(m, T, firstMin, w, pre) {
+  let speed = 0, work = (m * (m + 1)) / 2;
+  for (let t = 0; t < T; t++) {
+    speed += w ? w[t] : 1;
+    work += pre[t];
+  }
   const cuts = [0];
-  let below = 0;
+  let area = 0;
   for (let t = 1; t < T; t++) {
-    below += w ? w[t - 1] : 1;
-    let r = up(m * Math.sqrt(below / total));
+    area += Math.max(0, (work * (w ? w[t - 1] : 1)) / speed - pre[t - 1]);
+    // rows [0, r) hold r(r + 1)/2
+    let r = up((Math.sqrt(8 * area + 1) - 1) / 2);
     if (r < firstMin) r = up(firstMin);
     cuts.push(Math.max(cuts[t - 1], Math.min(m, r)));
   }
@@ -182,17 +187,19 @@ function loop(K, msg) {
       const pr = own === null ? evenCuts(m, T) : own.map((g) => Math.min(m, Math.max(0, g - s0)));
       // this step's update rows, cut now: the speeds are read only between the barrier above and
       // the one below, and written only after the one below (all threads must cut alike)
-      const nb = Math.min(NB, m);
-      const rc = rowCuts(m, T, nb, weights());
       pr[0] = 0;
       pr[T] = m;
+      const nb = Math.min(NB, m);
+      const pre = [];
+      for (let t = 0; t < T; t++) pre.push(((pr[t + 1] - pr[t]) * jb) / 2);
+      const rc = rowCuts(m, T, nb, weights(), pre);
       const t0 = performance.now();
       if (pr[id] < pr[id + 1]) {
         panel(d, j0, pr[id], pr[id + 1], a, lda, work);
         pack(d, j0, pr[id], pr[id + 1], a, lda, packed);
       }
-      barrier();
       const t1 = performance.now();
+      barrier();
       // The update by rows (thread 0 at least the next block column's nb rows), of areas in the
       // proportions of the threads' measured speeds: the two vCPUs of a cloud host are often not
       // equally fast (a sibling hyperthread busy elsewhere), and an equal split then waits for
@@ -211,7 +218,7 @@ function loop(K, msg) {
       // this step's speed: panel rows (rows·jb² flops, counted as rows·jb/2 of area) and the
       // updated area (2·jb flops each; thread 0's diagonal factorisation rides along)
       const r0 = rc[id], r1 = rc[id + 1];
-      const units = ((pr[id + 1] - pr[id]) * jb) / 2 + (r1 * (r1 + 1) - r0 * (r0 + 1)) / 2;
+      const units = pre[id] + (r1 * (r1 + 1) - r0 * (r0 + 1)) / 2;
       const ms = performance.now() - t2 + (t1 - t0);
       if (id < MAX_RATES && units > 0 && ms > 0) {
         const now = units / ms;
