@@ -91,7 +91,11 @@ function loop(K, msg) {
   const rates = new Float64Array(msg.memory.buffer, msg.ctl + RATES_BYTE, MAX_RATES);
   let seen = Atomics.load(ctl, GEN);
 
+  // A thread whose kernel failed (a wasm trap) raises ERROR and releases the barrier; the others
+  // leave the operation at their next barrier instead of waiting there for it forever.
+  const ABORT = {};
   function barrier() {
+    if (Atomics.load(ctl, ERROR) !== 0) throw ABORT;
     const g = Atomics.load(ctl, BAR_GEN);
     if (Atomics.add(ctl, BAR_COUNT, 1) === T - 1) {
       Atomics.store(ctl, BAR_COUNT, 0);
@@ -107,6 +111,7 @@ function loop(K, msg) {
         else if (now > end) Atomics.wait(ctl, BAR_GEN, g);
       }
     }
+    if (Atomics.load(ctl, ERROR) !== 0) throw ABORT;
   }
 
   // chunks are claimed from one counter that only grows during an operation: every thread stops
@@ -246,6 +251,8 @@ function loop(K, msg) {
       else if (op === OP_POTRF) potrf();
     } catch (e) {
       Atomics.store(ctl, ERROR, 1);
+      Atomics.add(ctl, BAR_GEN, 1);
+      Atomics.notify(ctl, BAR_GEN);
     }
     // every finisher wakes the main thread: after the first it polls for the rest (src/threads.ts)
     Atomics.add(ctl, DONE, 1);

@@ -223,6 +223,7 @@ export class ThreadPool {
     ctl[CTL.INFO] = 0;
     ctl[CTL.ERROR] = 0;
     ctl[CTL.CLAIM] = 0;
+    ctl[CTL.BAR_COUNT] = 0; // an operation that failed may have left threads counted at a barrier
     Atomics.store(ctl, CTL.DONE, 0);
     // a pending Atomics.waitAsync does not keep Node's event loop alive: the workers do, meanwhile
     for (const w of this.workers) w.ref?.();

@@ -11,6 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { features, init, initSync, linalg, NotPositiveDefiniteError } from '../src/index.js';
 import { threadTuning } from '../src/linalg.js';
+import { getEngine } from '../src/engine.js';
+import { OP } from '../src/threads.js';
 import {
   FLOAT_TYPES, Rng, expectCholeskyAccurate, expectSameBits, randomMatrix, randomSPD, typeName, type FloatArray,
 } from './util.js';
@@ -149,6 +151,32 @@ describe('a non-finite element of lower(A) is named, on one thread and on the wo
       expectSameBits(await linalg.choleskyAsync(A, d), linalg.cholesky(base, d), 'NaN in the upper triangle');
     });
   }
+});
+
+describe('a worker whose kernel traps', () => {
+  // Thread 0 traps in the first diagonal block (an address past the memory); before, thread 1 then
+  // waited at the next barrier forever and the call never settled
+  it('fails the call (no hang), and the pool works afterwards', async () => {
+    const pool = getEngine().pool!;
+    expect(pool).toBeDefined();
+    const d = 300;
+    const pp = getEngine().alloc(1 << 20);
+    try {
+      for (const op of [OP.POTRF, OP.SYRK]) {
+        const args = op === OP.POTRF ? [0, d, 0xf0000000, d, pp] : [0, 64, d, 1, 0xf0000000, d, 0, pp, d, pp];
+        await expect(pool.run(op, args)).rejects.toThrow(/worker thread failed/);
+      }
+    } finally {
+      getEngine().free(pp);
+    }
+    const rng = new Rng(0x7a9);
+    for (const Type of FLOAT_TYPES) {
+      const A = randomSPD(rng, d, Type);
+      expectSameBits(await linalg.choleskyAsync(A, d), linalg.cholesky(A, d), `after the failure, ${typeName(Type)}`);
+      const G = randomMatrix(rng, 64, d, Type);
+      expectSameBits(await linalg.syrkAsync(G, 64, d), linalg.syrk(G, 64, d), `syrk after the failure, ${typeName(Type)}`);
+    }
+  }, 20000);
 });
 
 describe('solveSPDAsync and choleskyFactorAsync', () => {
