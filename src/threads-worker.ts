@@ -21,8 +21,9 @@ const SPIN_CMD = 20000;
 // 20 000 polls last about 20 µs: at d = 512 a two-thread Cholesky spent 2.3 of its 3.3 ms in
 // barriers.
 const SPIN_BAR_MS = 2;
-// work is cut into about CHUNKS_PER_THREAD pieces per thread, claimed one at a time from an atomic
-// counter: a thread that runs slower (a busy sibling hyperthread, a shared host) takes fewer
+// syrk's columns are cut into about CHUNKS_PER_THREAD pieces per thread, claimed one at a time
+// from an atomic counter: a thread that runs slower (a busy sibling hyperthread, a shared host)
+// takes fewer. (potrf keeps rows on their threads instead and cuts them by measured speed.)
 const CHUNKS_PER_THREAD = 4;
 
 function start(msg, post) {
