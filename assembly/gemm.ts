@@ -42,7 +42,6 @@ export function gemm_nt<T>(
   const pa = work;
   const pb = work + <usize>PACK_A_BYTES;
   const tile = pb + <usize>PACK_B_BYTES;
-  const tcs = <usize>nr * S;
   // A and B the same operand (syrk, gram, potrf's trailing update): the rows of an A block that
   // lie inside the packed B block are read from it (as = NR·S) instead of being packed again
   const share = a == b && transA == transB && lda == ldb;
@@ -71,16 +70,28 @@ export function gemm_nt<T>(
               ? pb + <usize>(ia / nr) * <usize>kc * <usize>nr * S + <usize>(ia % nr) * S
               : pa + <usize>ir * <usize>kc * S;
             const cp = c + <usize>i0 * cs + <usize>j0 * S;
-            if (mrr == MR && nrr == nr && (!lower || fullDiag || j0 + nr - 1 <= i0)) {
-              microkernel<T>(kc, pap, as, pbp, cp, cs, alpha, betaEff);
-            } else {
-              microkernel<T>(kc, pap, as, pbp, tile, tcs, <T>1, <T>0);
-              mergeTile<T>(mrr, nrr, tile, tcs, cp, cs, alpha, betaEff, lower ? i0 - j0 : 0x3fffffff);
-            }
+            const whole = mrr == MR && nrr == nr && (!lower || fullDiag || j0 + nr - 1 <= i0);
+            tileUpdate<T>(whole, kc, pap, as, pbp, cp, cs, mrr, nrr, tile, alpha, betaEff, lower ? i0 - j0 : 0x3fffffff);
           }
         }
       }
     }
+  }
+}
+
+/**
+ * One tile of C ← β·C + α·A·Bᵀ from packed panels: whole (MR × NR, every element wanted) straight
+ * into C, else through the temporary tile, of which mergeTile adds back the mr × nr elements with
+ * j ≤ r + diag. Both end in β·C + α·acc with the same k-order (the same bits).
+ */
+// @ts-ignore: decorator
+@inline function tileUpdate<T>(whole: bool, kc: i32, pa: usize, as: usize, pb: usize, cp: usize, cs: usize, mr: i32, nr: i32, tile: usize, alpha: T, beta: T, diag: i32): void {
+  if (whole) {
+    microkernel<T>(kc, pa, as, pb, cp, cs, alpha, beta);
+  } else {
+    const tcs = <usize>NR<T>() * sizeof<T>();
+    microkernel<T>(kc, pa, as, pb, tile, tcs, <T>1, <T>0);
+    mergeTile<T>(mr, nr, tile, tcs, cp, cs, alpha, beta, diag);
   }
 }
 
@@ -136,7 +147,6 @@ export function gemm_lower_packed<T>(m: i32, r0: i32, r1: i32, c0: i32, c1: i32,
   const nr = NR<T>();
   const panel = <usize>nr * <usize>k * S;
   const tile = work + <usize>PACK_A_BYTES + <usize>PACK_B_BYTES;
-  const tcs = <usize>nr * S;
   const as = <usize>nr * S;
   for (let ic = r0; ic < r1; ic += MC) {
     const mcb = imin(MC, r1 - ic);
@@ -150,12 +160,7 @@ export function gemm_lower_packed<T>(m: i32, r0: i32, r1: i32, c0: i32, c1: i32,
         if (j0 > i0 + mrr - 1) continue;
         const pap = p + <usize>(i0 / nr) * panel + <usize>(i0 % nr) * S;
         const cp = c + <usize>i0 * cs + <usize>j0 * S;
-        if (mrr == MR && nrr == nr && j0 + nr - 1 <= i0) {
-          microkernel<T>(k, pap, as, pbp, cp, cs, alpha, beta);
-        } else {
-          microkernel<T>(k, pap, as, pbp, tile, tcs, <T>1, <T>0);
-          mergeTile<T>(mrr, nrr, tile, tcs, cp, cs, alpha, beta, i0 - j0);
-        }
+        tileUpdate<T>(mrr == MR && nrr == nr && j0 + nr - 1 <= i0, k, pap, as, pbp, cp, cs, mrr, nrr, tile, alpha, beta, i0 - j0);
       }
     }
   }

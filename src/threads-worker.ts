@@ -191,10 +191,14 @@ function loop(K, msg) {
       // panel, which every update then reads (nothing is packed twice).
       const s0 = j0 + jb; // first row of A21 and A22
       const pr = own === null ? evenCuts(m, T) : own.map((g) => Math.min(m, Math.max(0, g - s0)));
-      // this step's update rows, cut now: the speeds are read only between the barrier above and
-      // the one below, and written only after the one below (all threads must cut alike)
       pr[0] = 0;
       pr[T] = m;
+      // The update's rows (thread 0 at least the next block column's nb rows), cut so that the
+      // threads, at their measured speeds and with the panel rows they have, finish together: the
+      // two vCPUs of a cloud host are often not equally fast (a sibling hyperthread busy
+      // elsewhere), and an equal split then waits for the slower one at every barrier. Cut now:
+      // the speeds are read only between the barrier above and the one below, and written only
+      // after the one below (all threads must cut alike).
       const nb = Math.min(NB, m);
       const pre = [];
       for (let t = 0; t < T; t++) pre.push(((pr[t + 1] - pr[t]) * jb) / 2);
@@ -206,12 +210,9 @@ function loop(K, msg) {
       }
       const t1 = performance.now();
       barrier();
-      // The update by rows (thread 0 at least the next block column's nb rows), of areas in the
-      // proportions of the threads' measured speeds: the two vCPUs of a cloud host are often not
-      // equally fast (a sibling hyperthread busy elsewhere), and an equal split then waits for
-      // the slower one at every barrier. Thread 0 first updates the next diagonal block alone and
-      // factors it (look-ahead: the next step needs it first), then the rest of its rows; rows
-      // move from one thread to another only where the cut moves.
+      // Thread 0 first updates the next diagonal block alone and factors it (look-ahead: the next
+      // step needs it first), then the rest of its rows; rows move from one thread to another
+      // only where the cut moves.
       const t2 = performance.now();
       if (id === 0) {
         update(d, j0, 0, nb, 0, nb, a, lda, packed, work);
@@ -255,9 +256,7 @@ function loop(K, msg) {
       Atomics.add(ctl, BAR_GEN, 1);
       Atomics.notify(ctl, BAR_GEN);
     }
-    // every finisher wakes the main thread: after the first it polls for the rest (src/threads.ts)
-    Atomics.add(ctl, DONE, 1);
-    Atomics.notify(ctl, DONE);
+    if (Atomics.add(ctl, DONE, 1) === T - 1) Atomics.notify(ctl, DONE);
   }
 }
 

@@ -96,23 +96,6 @@ interface NodeEvents {
   unref(): void;
 }
 
-/**
- * Once the first worker is done, the others are on their last piece (pieces are claimed one at a
- * time): the main thread then polls for them instead of waiting for a wake-up through the event
- * loop, which took 0.1–0.3 ms here (a quarter of a Cholesky at d = 512). At most this long, then
- * it waits again.
- */
-const SPIN_TAIL_MS = 5;
-
-/** Polls ctl[i] until it reaches `target` or `ms` pass; true when it was reached. */
-function spinUntil(ctl: Int32Array, i: number, target: number, ms: number): boolean {
-  const end = performance.now() + ms;
-  for (let k = 0; ; k++) {
-    if (Atomics.load(ctl, i) >= target) return true;
-    if ((k & 255) === 255 && performance.now() > end) return false;
-  }
-}
-
 /** Calls expected to take less than this on the workers wait for them blocking (ThreadPool.run). */
 export const BLOCK_BELOW_S = 0.003;
 
@@ -255,7 +238,6 @@ export class ThreadPool {
     for (;;) {
       const done = Atomics.load(ctl, CTL.DONE);
       if (done >= this.size) break;
-      if (done > 0 && spinUntil(ctl, CTL.DONE, this.size, SPIN_TAIL_MS)) break;
       if (waitAsync) {
         const r = waitAsync(ctl, CTL.DONE, done);
         if (r.async) await r.value;
