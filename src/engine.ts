@@ -221,23 +221,42 @@ export interface InitOptions {
    * optimising tier before the first real call (default true; about 10–60 ms).
    */
   warmUp?: boolean;
+  /**
+   * With `threads`: about how long (ms) an async call may block the calling thread, default 3. A
+   * call whose work is estimated below it runs with the calling thread as one of the `threads`
+   * and returns when it is done, as the synchronous call would, only sooner (waking a sleeping
+   * thread or the event loop costs 0.05–0.5 ms, a third of a two-thread Cholesky at d = 512);
+   * longer calls run on the workers alone and leave the calling thread free. 0: never block;
+   * Infinity: always take part (the fastest, when nothing else waits for the calling thread).
+   * A browser's main thread never blocks, whatever this says.
+   */
+  blockMs?: number;
 }
 
-function parseInitOptions(options: unknown): { threads: number; warmUp: boolean } {
-  if (options === undefined) return { threads: 1, warmUp: true };
+/** The default of InitOptions.blockMs. */
+const BLOCK_MS = 3;
+
+function parseInitOptions(options: unknown): { threads: number; warmUp: boolean; blockMs: number } {
+  if (options === undefined) return { threads: 1, warmUp: true, blockMs: BLOCK_MS };
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`init options must be an object, got ${options === null ? 'null' : typeof options}`);
   }
   const o = options as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (k !== 'threads' && k !== 'warmUp') throw new RangeError(`unknown option options.${k}; the options are threads, warmUp`);
+    if (k !== 'threads' && k !== 'warmUp' && k !== 'blockMs') {
+      throw new RangeError(`unknown option options.${k}; the options are threads, warmUp, blockMs`);
+    }
   }
   const threads = o.threads === undefined ? 1 : o.threads;
   if (typeof threads !== 'number' || !Number.isSafeInteger(threads) || threads < 1 || threads > 64) {
     throw new RangeError(`threads must be an integer from 1 to 64, got ${String(threads)}`);
   }
   if (o.warmUp !== undefined && typeof o.warmUp !== 'boolean') throw new TypeError('warmUp must be a boolean');
-  return { threads, warmUp: o.warmUp !== false };
+  const blockMs = o.blockMs === undefined ? BLOCK_MS : o.blockMs;
+  if (typeof blockMs !== 'number' || !(blockMs >= 0)) {
+    throw new RangeError(`blockMs must be a number ≥ 0 (Infinity allowed), got ${String(blockMs)}`);
+  }
+  return { threads, warmUp: o.warmUp !== false, blockMs };
 }
 
 /**
@@ -261,17 +280,18 @@ const WARM_UP_MS = 60;
 const SHARED_INITIAL_PAGES = 16;
 const SHARED_MAXIMUM_PAGES = 65536;
 
-async function createThreaded(threads: number): Promise<Engine> {
+async function createThreaded(threads: number, blockMs: number): Promise<Engine> {
   const bytes = decode(KERNELS_THREADS_WASM_BASE64);
   const module = await WebAssembly.compile(bytes);
   const memory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const e = new Engine(instance, bytes.length);
   e.pool = await ThreadPool.create(
-    { memory, alloc: (n) => e.alloc(n), workBytes: Math.max(e.exports.work_bytes(), 64) },
+    { memory, alloc: (n) => e.alloc(n), workBytes: Math.max(e.exports.work_bytes(), 64), exports: instance.exports, work: e.work },
     module,
     threads,
   );
+  e.pool.blockBelow = blockMs / 1000;
   return e;
 }
 
@@ -283,7 +303,7 @@ async function createThreaded(threads: number): Promise<Engine> {
  * await init({ threads: 2 });   // two workers for linalg.syrkAsync, linalg.choleskyAsync, …
  */
 export function init(options?: InitOptions): Promise<void> {
-  let o: { threads: number; warmUp: boolean };
+  let o: { threads: number; warmUp: boolean; blockMs: number };
   try {
     o = parseInitOptions(options);
   } catch (e) {
@@ -298,7 +318,7 @@ export function init(options?: InitOptions): Promise<void> {
         threadsFallback = threadsUnavailableReason();
         if (!threadsFallback) {
           try {
-            e = await createThreaded(o.threads);
+            e = await createThreaded(o.threads, o.blockMs);
           } catch (err) {
             threadsFallback = `starting the workers failed: ${(err as Error)?.message ?? err}`;
           }
@@ -324,7 +344,7 @@ export function init(options?: InitOptions): Promise<void> {
  * allowed (browsers refuse it on the main thread for large modules). Idempotent. One thread only
  * (starting workers is asynchronous): `threads` other than 1 is a RangeError.
  */
-export function initSync(options?: { threads?: 1; warmUp?: boolean }): void {
+export function initSync(options?: { threads?: 1; warmUp?: boolean; blockMs?: number }): void {
   const o = parseInitOptions(options);
   if (o.threads !== 1) throw new RangeError('initSync() runs one thread; use `await init({ threads })` for workers');
   if (engine) return;

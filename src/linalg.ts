@@ -172,6 +172,7 @@ function workerSeconds(precision: Precision, flops: number, threads: number): nu
 async function syrkAsync<T extends FloatArray>(G: T, n: number, d: number, opts?: SyrkOptions<T>): Promise<T> {
   const pool = getEngine().pool;
   if (!pool || n * d * d < threadTuning.minFlops) return syrk(G, n, d, opts);
+  pool.prime(); // the workers wake up while G is copied in
   const call = syrkBegin(G, n, d, opts);
   let pp = 0;
   try {
@@ -213,6 +214,7 @@ export function factorInWasm(e: Engine, precision: Precision, A: FloatArray, d: 
 export async function factorInWasmAsync(e: Engine, precision: Precision, A: FloatArray, d: number, shift: number): Promise<number> {
   const pool = e.pool;
   if (!pool || d * d * d < 3 * threadTuning.minFlops) return factorInWasm(e, precision, A, d, shift);
+  pool.prime(); // the workers wake up while A is copied in
   const ap = factorBegin(e, precision, A, d, shift);
   let pp = 0;
   try {

@@ -1,20 +1,26 @@
 /**
- * The source of a worker thread of the pool (src/threads.ts), as a string: the package embeds it,
- * so starting a worker needs no file, no URL of the package and no bundler configuration (Node:
- * `new Worker(source, { eval: true })`; browsers: a Blob URL).
+ * The source of the threads of the pool (src/threads.ts), as a string: the package embeds it, so
+ * starting a worker needs no file, no URL of the package and no bundler configuration (Node:
+ * `new Worker(source, { eval: true })`; browsers: a Blob URL). The calling thread compiles the
+ * same text (THREAD_SOURCE, with `new Function`) for the calls it takes part in as thread 0.
  *
  * A worker instantiates the threaded kernels on the shared memory, answers `{ ready: true }`, and
- * then loops: wait for the generation counter of the control block to move, run its share of the
- * operation, count itself done. The split rules below are the same in every worker (they depend
- * only on the sizes and the number of threads), so no worker is told its range.
+ * then loops: wait for its go word in the control block to move, run its share of the operation,
+ * count itself done. The split rules below are the same in every thread (they depend only on the
+ * sizes, the number of threads and the speeds measured in shared memory), so no thread is told
+ * its range.
  */
 // (No require(), import() or 'node:' in the text: the ESM bundle must not look like it imports.)
-export const WORKER_SOURCE = String.raw`
+export const THREAD_SOURCE = String.raw`
 'use strict';
-const GEN = 0, DONE = 1, BAR_COUNT = 2, BAR_GEN = 3, OP = 4, INFO = 5, ERROR = 6, CLAIM = 8;
-const ARGS_BYTE = 64, RATES_BYTE = 192, MAX_RATES = 64, OP_SYRK = 1, OP_POTRF = 2, OP_EXIT = 3;
+const DONE = 1, BAR_COUNT = 2, BAR_GEN = 3, OP = 4, INFO = 5, ERROR = 6, CLAIM = 8, SIGNALLED = 9;
+const ARGS_BYTE = 64, RATES_BYTE = 192, MAX_RATES = 64, GO_BYTE = 704, OP_SYRK = 1, OP_POTRF = 2, OP_EXIT = 3;
 const ALIGN = 16;
 const SPIN_CMD = 20000;
+// A worker primed (its go word made odd: an operation follows once the calling thread has copied
+// the operands in) polls for up to PRIMED_SPIN_MS instead of sleeping: its wake-up (0.05–0.5 ms
+// here) then overlaps the copy instead of following it.
+const PRIMED_SPIN_MS = 5;
 // Inside an operation a thread that reaches a barrier first polls for up to SPIN_BAR_MS before it
 // sleeps: the other threads are working, so its core would idle anyway, and waking a sleeping
 // thread (a futex, and a halted vCPU on a cloud host) took 0.1–0.3 ms per barrier here, while
@@ -83,14 +89,17 @@ function rowCuts(m, T, firstMin, w, pre) {
   return cuts;
 }
 
-function loop(K, msg) {
+// Thread id's part of the operations (msg: { memory, ctl, work, id, threads }). The workers run
+// it, and so does the calling thread as thread 0 when it takes part (src/threads.ts): run(op)
+// does this thread's share of the operation in the control block and returns; a failure (a wasm
+// trap) raises ERROR and releases the barrier instead of throwing.
+function makeThread(K, msg) {
   const T = msg.threads, id = msg.id, work = msg.work;
-  const ctl = new Int32Array(msg.memory.buffer, msg.ctl, 64);
+  const ctl = new Int32Array(msg.memory.buffer, msg.ctl, GO_BYTE / 4 + MAX_RATES);
   const args = new Float64Array(msg.memory.buffer, msg.ctl + ARGS_BYTE, 16);
   // each thread's speed in potrf (work units per ms, smoothed; 0 = not measured yet), written by
   // that thread before a barrier and read by all after it, so all cut the rows alike
   const rates = new Float64Array(msg.memory.buffer, msg.ctl + RATES_BYTE, MAX_RATES);
-  let seen = Atomics.load(ctl, GEN);
 
   // A thread whose kernel failed (a wasm trap) raises ERROR and releases the barrier; the others
   // leave the operation at their next barrier instead of waiting there for it forever.
@@ -239,27 +248,56 @@ function loop(K, msg) {
     K['zero_upper_rows' + p](d, z[id], z[id + 1], a, lda);
   }
 
-  for (;;) {
-    let spins = 0;
-    while (Atomics.load(ctl, GEN) === seen) {
-      if (++spins > SPIN_CMD) Atomics.wait(ctl, GEN, seen);
-    }
-    seen = Atomics.load(ctl, GEN);
-    base = 0;
-    const op = ctl[OP];
-    if (op === OP_EXIT) return;
-    try {
-      if (op === OP_SYRK) syrk();
-      else if (op === OP_POTRF) potrf();
-    } catch (e) {
-      Atomics.store(ctl, ERROR, 1);
-      Atomics.add(ctl, BAR_GEN, 1);
-      Atomics.notify(ctl, BAR_GEN);
-    }
-    if (Atomics.add(ctl, DONE, 1) === T - 1) Atomics.notify(ctl, DONE);
-  }
+  return {
+    ctl,
+    run(op) {
+      base = 0;
+      try {
+        if (op === OP_SYRK) syrk();
+        else if (op === OP_POTRF) potrf();
+      } catch (e) {
+        Atomics.store(ctl, ERROR, 1);
+        Atomics.add(ctl, BAR_GEN, 1);
+        Atomics.notify(ctl, BAR_GEN);
+      }
+    },
+  };
 }
 
+// A worker's loop: wait for its go word to move (the calling thread signals only the workers that
+// take part), run its share, count itself done. An odd go word primes the worker (see
+// PRIMED_SPIN_MS); the next even one starts the operation.
+function loop(K, msg) {
+  const thread = makeThread(K, msg);
+  const ctl = thread.ctl, go = GO_BYTE / 4 + msg.id;
+  let seen = Atomics.load(ctl, go);
+  let primedUntil = 0;
+  for (;;) {
+    let v;
+    let spins = 0;
+    while ((v = Atomics.load(ctl, go)) === seen) {
+      if ((++spins & 1023) !== 0) continue;
+      if (primedUntil === 0 ? spins > SPIN_CMD : performance.now() > primedUntil) {
+        Atomics.wait(ctl, go, seen);
+        primedUntil = 0;
+      }
+    }
+    seen = v;
+    if ((v & 1) !== 0) {
+      primedUntil = performance.now() + PRIMED_SPIN_MS;
+      continue;
+    }
+    primedUntil = 0;
+    const op = ctl[OP];
+    if (op === OP_EXIT) return;
+    thread.run(op);
+    if (Atomics.add(ctl, DONE, 1) === Atomics.load(ctl, SIGNALLED) - 1) Atomics.notify(ctl, DONE);
+  }
+}
+`;
+
+/** The worker's whole source: THREAD_SOURCE and the start-up for worker_threads or a Web Worker. */
+export const WORKER_SOURCE = THREAD_SOURCE + String.raw`
 if (typeof self === 'undefined' && typeof process === 'object' && process.getBuiltinModule) {
   const port = process.getBuiltinModule('worker_threads').parentPort;
   port.once('message', (msg) => start(msg, (m) => port.postMessage(m)));

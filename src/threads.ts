@@ -4,32 +4,35 @@
  *
  * Every worker instantiates the threaded build (the same assembly/ sources compiled with
  * `--enable threads --importMemory --sharedMemory`) on the shared memory and gets its own packing
- * workspace. Calls are not posted as messages: the main thread writes the operation and its
- * arguments into a small control block in the shared memory, bumps a generation counter and
- * `Atomics.notify`s; the workers `Atomics.wait` on it, split the work by a rule they all compute
- * the same way, meet at barriers (spin a little, then `Atomics.wait`) inside potrf, and count
- * themselves done; the main thread awaits that count with `Atomics.waitAsync` (or polls), so it
- * is never blocked. One operation runs at a time (calls queue).
+ * workspace. Calls are not posted as messages: the calling thread writes the operation and its
+ * arguments into a small control block in the shared memory, moves the go word of each worker
+ * that takes part and `Atomics.notify`s it; the workers `Atomics.wait` on their go words, split
+ * the work by a rule they all compute the same way, meet at barriers (spin a little, then
+ * `Atomics.wait`) inside potrf, and count themselves done. Short calls (init's blockMs) have the
+ * calling thread take part as thread 0, where it may block; otherwise it awaits the done count
+ * with `Atomics.waitAsync` (or polls), so it is never blocked. Before copying the operands in, the
+ * async calls prime the workers (ThreadPool.prime) so that they wake up meanwhile. One operation
+ * runs at a time (calls queue).
  *
- * Splits (assembly/parallel.ts does the arithmetic):
- *   syrk    the columns of the lower triangle, cut so that each worker gets the same area, at
- *           multiples of 16; each worker then mirrors its own columns into the upper triangle.
- *   potrf   per block column: worker 0 factors the diagonal block; each worker owns rows of the
- *           trailing matrix (cut by area, worker 0 on top, the same rows from step to step as far
- *           as the shrinking matrix allows: a cache line moving between cores costs 0.1–0.2 µs
- *           here), solves the panel rows it owns and packs them into one shared packed panel,
- *           then updates its rows from that panel (nothing is packed twice). Worker 0 first
- *           updates the next diagonal block alone and factors it (look-ahead), so one barrier
- *           after the diagonal block and one after the panel suffice. At the end each worker
- *           zeroes a share of the strict upper triangle.
+ * Splits (assembly/parallel.ts does the arithmetic; threads-worker.ts decides who does what):
+ *   syrk    Gᵀ packed once in row pieces, then the columns of the lower triangle in about 4
+ *           pieces of equal area per thread, claimed one at a time from an atomic counter; each
+ *           thread mirrors the columns it wrote into the upper triangle.
+ *   potrf   per block column: thread 0 factors the diagonal block; each thread owns rows of the
+ *           trailing matrix (cut by predicted time at each thread's measured speed, thread 0 on
+ *           top, the same rows from step to step as far as the shrinking matrix allows: a cache
+ *           line moving between cores costs 0.1–0.2 µs here), solves the panel rows it owns and
+ *           packs them into one shared packed panel, then updates its rows from that panel
+ *           (nothing is packed twice). Thread 0 first updates the next diagonal block alone and
+ *           factors it (look-ahead), so one barrier after the diagonal block and one after the
+ *           panel suffice. At the end each thread zeroes a share of the strict upper triangle.
  * Results are bit-identical to the one-thread kernels: every element sees the same operations in
  * the same order (see assembly/parallel.ts).
  */
-import { WORKER_SOURCE } from './threads-worker.js';
+import { THREAD_SOURCE, WORKER_SOURCE } from './threads-worker.js';
 
 /** Control block layout (Int32 indices; the f64 arguments start at byte 64). */
 export const CTL = {
-  GEN: 0,
   DONE: 1,
   BAR_COUNT: 2,
   BAR_GEN: 3,
@@ -38,10 +41,14 @@ export const CTL = {
   ERROR: 6,
   THREADS: 7,
   CLAIM: 8,
+  /** how many workers were signalled (the last one to finish notifies DONE) */
+  SIGNALLED: 9,
   ARGS_BYTE: 64,
   /** 64 f64: each thread's measured speed in potrf (threads-worker.ts) */
   RATES_BYTE: 192,
-  BYTES: 704,
+  /** 64 i32: worker t's go word (odd: primed; moved to the next even value: run OP) */
+  GO_BYTE: 704,
+  BYTES: 960,
 } as const;
 
 export const OP = { SYRK: 1, POTRF: 2, EXIT: 3 } as const;
@@ -50,6 +57,30 @@ export interface ThreadHost {
   memory: WebAssembly.Memory;
   alloc(bytes: number): number;
   workBytes: number;
+  /** the calling thread's instance of the threaded build and its workspace: with them it can take
+   *  part in short calls as thread 0 (ThreadPool.run) */
+  exports?: WebAssembly.Exports;
+  work?: number;
+}
+
+/** Thread 0's part of an operation, run by the calling thread (threads-worker.ts makeThread). */
+interface ThreadPart {
+  run(op: number): void;
+}
+
+/**
+ * The calling thread's ThreadPart: the workers' own code (THREAD_SOURCE), compiled here too so
+ * that every thread splits the work by the same text. Undefined where a Content Security Policy
+ * forbids compiling source text; the calling thread then never takes part.
+ */
+function mainThreadPart(host: ThreadHost, ctl: number, threads: number): ThreadPart | undefined {
+  if (!host.exports || host.work === undefined) return undefined;
+  try {
+    const make = new Function(`${THREAD_SOURCE}\nreturn makeThread;`)() as (K: unknown, msg: unknown) => ThreadPart;
+    return make(host.exports, { memory: host.memory, ctl, work: host.work, id: 0, threads });
+  } catch {
+    return undefined;
+  }
 }
 
 interface WorkerLike {
@@ -96,8 +127,11 @@ interface NodeEvents {
   unref(): void;
 }
 
-/** Calls expected to take less than this on the workers wait for them blocking (ThreadPool.run). */
+/** Calls expected to take less than this run with the calling thread taking part (ThreadPool.run;
+ *  init's blockMs sets it). */
 export const BLOCK_BELOW_S = 0.003;
+/** How long the calling thread polls for the workers to finish before it sleeps. */
+const SPIN_DONE_MS = 2;
 
 let blockable: boolean | undefined;
 /** Whether this thread may Atomics.wait (not on a browser's main thread). */
@@ -119,15 +153,22 @@ export class ThreadPool {
   private readonly ctlPtr: number;
   private readonly memory: WebAssembly.Memory;
   private readonly workers: WorkerLike[];
+  private readonly main: ThreadPart | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   /** @internal pieces of work per thread (0: the default, 4); 1 is a static split (for probes) */
   chunksPerThread = 0;
+  /** @internal whether the calling thread may take part in short calls (tests switch it off) */
+  mainTakesPart = true;
+  /** @internal calls estimated shorter than this (seconds) let the calling thread take part
+   *  (init's blockMs) */
+  blockBelow = BLOCK_BELOW_S;
 
-  private constructor(size: number, memory: WebAssembly.Memory, ctlPtr: number, workers: WorkerLike[]) {
+  private constructor(size: number, memory: WebAssembly.Memory, ctlPtr: number, workers: WorkerLike[], main: ThreadPart | undefined) {
     this.size = size;
     this.memory = memory;
     this.ctlPtr = ctlPtr;
     this.workers = workers;
+    this.main = main;
   }
 
   static async create(host: ThreadHost, module: WebAssembly.Module, size: number): Promise<ThreadPool> {
@@ -176,7 +217,7 @@ export class ThreadPool {
     } finally {
       if (url) URL.revokeObjectURL(url);
     }
-    return new ThreadPool(size, host.memory, ctlPtr, workers);
+    return new ThreadPool(size, host.memory, ctlPtr, workers, mainThreadPart(host, ctlPtr, size));
   }
 
   private ctl(): Int32Array {
@@ -184,11 +225,31 @@ export class ThreadPool {
   }
 
   /**
-   * Runs `op` with `args` on every worker; resolves with the INFO word (potrf's info).
-   * `seconds`: about how long the workers will take. Below BLOCK_BELOW_S, where the main thread
-   * may block (Node, and workers in browsers), it waits with Atomics.wait instead of through the
-   * event loop: waking the event loop took 0.15–0.35 ms here, a third of a Cholesky at d = 512 on
-   * two threads, while the one-thread call would have blocked for longer anyway.
+   * Tells workers 1 … size − 1 that an operation follows soon (call it before copying the
+   * operands in): they poll instead of sleeping for a few ms, so that their wake-up overlaps the
+   * copy. Harmless when nothing follows. Not worker 0: when the calling thread takes part it is
+   * thread 0, and worker 0 polling would take its core.
+   */
+  prime(): void {
+    const ctl = this.ctl();
+    for (let t = 1; t < this.size; t++) {
+      const i = CTL.GO_BYTE / 4 + t;
+      const v = Atomics.load(ctl, i);
+      if ((v & 1) === 0) {
+        Atomics.store(ctl, i, v + 1);
+        Atomics.notify(ctl, i);
+      }
+    }
+  }
+
+  /**
+   * Runs `op` with `args` on the threads; resolves with the INFO word (potrf's info).
+   * `seconds`: about how long the threads will take. Below `blockBelow` (init's blockMs), where
+   * the calling thread may block (Node, and workers in browsers), it takes part as thread 0 with
+   * workers 1 … size − 1 and has finished when the promise is returned: waking a sleeping thread
+   * took 0.05–0.5 ms here and waking the event loop 0.15–0.35 ms, a third of a two-thread
+   * Cholesky at d = 512. Longer calls run on the workers alone, and the calling thread awaits
+   * them through its event loop.
    */
   run(op: number, args: readonly number[], seconds = Infinity): Promise<number> {
     const next = this.queue.then(() => this.runNow(op, args, seconds));
@@ -202,42 +263,58 @@ export class ThreadPool {
     a.fill(0);
     a.set(args);
     a[15] = this.chunksPerThread;
+    const main = this.mainTakesPart && seconds < this.blockBelow && canBlock() ? this.main : undefined;
+    const first = main ? 1 : 0;
     ctl[CTL.OP] = op;
     ctl[CTL.INFO] = 0;
     ctl[CTL.ERROR] = 0;
     ctl[CTL.CLAIM] = 0;
     ctl[CTL.BAR_COUNT] = 0; // an operation that failed may have left threads counted at a barrier
+    ctl[CTL.SIGNALLED] = this.size - first;
     Atomics.store(ctl, CTL.DONE, 0);
     // a pending Atomics.waitAsync does not keep Node's event loop alive: the workers do, meanwhile
-    for (const w of this.workers) w.ref?.();
+    for (let t = first; t < this.size; t++) this.workers[t].ref?.();
     try {
-      Atomics.add(ctl, CTL.GEN, 1);
-      Atomics.notify(ctl, CTL.GEN);
-      if (seconds < BLOCK_BELOW_S && canBlock()) this.waitDoneBlocking(ctl, 4 * seconds * 1000 + 2);
-      return await this.waitDone(ctl);
+      for (let t = first; t < this.size; t++) {
+        const i = CTL.GO_BYTE / 4 + t;
+        const v = Atomics.load(ctl, i);
+        Atomics.store(ctl, i, v + ((v & 1) !== 0 ? 1 : 2));
+        Atomics.notify(ctl, i);
+      }
+      if (main) {
+        main.run(op);
+        this.waitDoneBlocking(ctl, this.size - 1);
+      }
+      return await this.waitDone(ctl, this.size - first);
     } finally {
-      for (const w of this.workers) w.unref?.();
+      for (let t = first; t < this.size; t++) this.workers[t].unref?.();
     }
   }
 
-  /** Blocks (Atomics.wait) until every worker is done or `ms` have passed. */
-  private waitDoneBlocking(ctl: Int32Array, ms: number): void {
-    const end = performance.now() + ms;
+  /**
+   * Blocks until `count` workers are done: polls for up to SPIN_DONE_MS (the calling thread has
+   * done its share, so it holds a core of its own), then Atomics.wait.
+   */
+  private waitDoneBlocking(ctl: Int32Array, count: number): void {
+    let spins = 0;
+    let end = 0;
     for (;;) {
       const done = Atomics.load(ctl, CTL.DONE);
-      const left = end - performance.now();
-      if (done >= this.size || left <= 0) return;
-      Atomics.wait(ctl, CTL.DONE, done, left);
+      if (done >= count) return;
+      if ((++spins & 1023) !== 0) continue;
+      const now = performance.now();
+      if (end === 0) end = now + SPIN_DONE_MS;
+      else if (now > end) Atomics.wait(ctl, CTL.DONE, done, 1);
     }
   }
 
-  private async waitDone(ctl: Int32Array): Promise<number> {
+  private async waitDone(ctl: Int32Array, count: number): Promise<number> {
     const waitAsync = (Atomics as unknown as {
       waitAsync?: (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string };
     }).waitAsync;
     for (;;) {
       const done = Atomics.load(ctl, CTL.DONE);
-      if (done >= this.size) break;
+      if (done >= count) break;
       if (waitAsync) {
         const r = waitAsync(ctl, CTL.DONE, done);
         if (r.async) await r.value;

@@ -19,6 +19,10 @@ import {
 
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 95, 96, 97, 127, 128, 129, 143, 191, 192, 193, 257];
 const ROWS = [1, 3, 17, 64, 257];
+const MODES = [
+  { name: 'the calling thread takes part', blockBelow: Infinity },
+  { name: 'the workers alone', blockBelow: 0 },
+];
 
 let savedMinFlops = 0;
 beforeAll(async () => {
@@ -45,113 +49,154 @@ describe('init({ threads: 2 })', () => {
     expect(() => initSync({ threads: 2 as 1 })).toThrow(RangeError);
     await expect(init({ threads: 0 })).rejects.toThrow(RangeError);
     await expect(init({ thread: 2 } as never)).rejects.toThrow(/unknown option/);
+    for (const bad of [-1, NaN, '3', null]) {
+      await expect(init({ threads: 2, blockMs: bad as number }), `blockMs ${String(bad)}`).rejects.toThrow(/blockMs/);
+    }
+    await init({ threads: 2, blockMs: Infinity });
+    expect(getEngine().pool!.blockBelow, 'later init() calls keep the first options').toBe(0.003);
   });
 });
 
-describe('syrkAsync equals syrk bit for bit', () => {
-  for (const Type of FLOAT_TYPES) {
-    it(`${typeName(Type)}: d across tile boundaries, n across KC`, async () => {
-      const rng = new Rng(0x7e11 + Type.BYTES_PER_ELEMENT);
-      for (const d of SIZES) {
-        for (const n of ROWS) {
-          if (n * d > 40000 && n !== 17) continue; // keep the sweep quick; the big ones below
-          const G = randomMatrix(rng, n, d, Type);
-          const one = linalg.syrk(G, n, d, { alpha: 1 / n });
-          const two = await linalg.syrkAsync(G, n, d, { alpha: 1 / n });
-          expectSameBits(two, one, `syrk n=${n} d=${d}`);
-        }
+// Each equivalence runs twice: with the calling thread taking part as thread 0 (short calls with
+// the default blockMs; every call here, with blockBelow = ∞) and on the workers alone (long calls,
+// or blockMs: 0; blockBelow = 0 here).
+for (const mode of MODES) {
+  describe(mode.name, () => {
+    let saved = 0;
+    beforeAll(() => {
+      const pool = getEngine().pool!;
+      saved = pool.blockBelow;
+      pool.blockBelow = mode.blockBelow;
+    });
+    afterAll(() => {
+      getEngine().pool!.blockBelow = saved;
+    });
+
+    describe('syrkAsync equals syrk bit for bit', () => {
+      for (const Type of FLOAT_TYPES) {
+        it(`${typeName(Type)}: d across tile boundaries, n across KC`, async () => {
+          const rng = new Rng(0x7e11 + Type.BYTES_PER_ELEMENT);
+          for (const d of SIZES) {
+            for (const n of ROWS) {
+              if (n * d > 40000 && n !== 17) continue; // keep the sweep quick; the big ones below
+              const G = randomMatrix(rng, n, d, Type);
+              const one = linalg.syrk(G, n, d, { alpha: 1 / n });
+              const two = await linalg.syrkAsync(G, n, d, { alpha: 1 / n });
+              expectSameBits(two, one, `syrk n=${n} d=${d}`);
+            }
+          }
+        });
+
+        it(`${typeName(Type)}: α, β with out, n = 0, and d = 300, 513`, async () => {
+          const rng = new Rng(0xbe7a + Type.BYTES_PER_ELEMENT);
+          for (const [n, d] of [[0, 40], [33, 300], [257, 513]] as const) {
+            const G = randomMatrix(rng, n, d, Type);
+            const C0 = randomMatrix(rng, d, d, Type);
+            const one = linalg.syrk(G, n, d, { alpha: 0.75, beta: -0.5, out: C0.slice() as FloatArray });
+            const out = C0.slice() as FloatArray;
+            const two = await linalg.syrkAsync(G, n, d, { alpha: 0.75, beta: -0.5, out });
+            expect(two).toBe(out);
+            expectSameBits(two, one, `syrk β n=${n} d=${d}`);
+            // α = 0: only β·out (no product is formed, as on one thread)
+            const zero = await linalg.syrkAsync(G, n, d, { alpha: 0, beta: -0.5, out: C0.slice() as FloatArray });
+            expectSameBits(zero, linalg.syrk(G, n, d, { alpha: 0, beta: -0.5, out: C0.slice() as FloatArray }), `syrk α = 0 n=${n} d=${d}`);
+          }
+        });
       }
     });
 
-    it(`${typeName(Type)}: α, β with out, n = 0, and d = 300, 513`, async () => {
-      const rng = new Rng(0xbe7a + Type.BYTES_PER_ELEMENT);
-      for (const [n, d] of [[0, 40], [33, 300], [257, 513]] as const) {
-        const G = randomMatrix(rng, n, d, Type);
-        const C0 = randomMatrix(rng, d, d, Type);
-        const one = linalg.syrk(G, n, d, { alpha: 0.75, beta: -0.5, out: C0.slice() as FloatArray });
-        const out = C0.slice() as FloatArray;
-        const two = await linalg.syrkAsync(G, n, d, { alpha: 0.75, beta: -0.5, out });
-        expect(two).toBe(out);
-        expectSameBits(two, one, `syrk β n=${n} d=${d}`);
-        // α = 0: only β·out (no product is formed, as on one thread)
-        const zero = await linalg.syrkAsync(G, n, d, { alpha: 0, beta: -0.5, out: C0.slice() as FloatArray });
-        expectSameBits(zero, linalg.syrk(G, n, d, { alpha: 0, beta: -0.5, out: C0.slice() as FloatArray }), `syrk α = 0 n=${n} d=${d}`);
+    describe('choleskyAsync equals cholesky bit for bit', () => {
+      for (const Type of FLOAT_TYPES) {
+        it(`${typeName(Type)}: d across NB = 64, NB_LARGE = 128 (from d = 768) and the tiles, with a shift`, async () => {
+          const rng = new Rng(0xc401 + Type.BYTES_PER_ELEMENT);
+          for (const d of [...SIZES, 300, 513, 767, 768, 769, 897]) {
+            const A = randomSPD(rng, d, Type);
+            const one = linalg.cholesky(A, d, { shift: 0.25 });
+            const two = await linalg.choleskyAsync(A, d, { shift: 0.25 });
+            expectSameBits(two, one, `cholesky d=${d}`);
+            if (d === 129 || d === 300) expectCholeskyAccurate(two, A, d, Type, 0.25);
+          }
+        });
+
+        it(`${typeName(Type)}: out may be A; the upper triangle of A is not read`, async () => {
+          const rng = new Rng(0xa11a + Type.BYTES_PER_ELEMENT);
+          const d = 200;
+          const A = randomSPD(rng, d, Type);
+          const one = linalg.cholesky(A, d);
+          for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) A[i * d + j] = NaN;
+          const two = await linalg.choleskyAsync(A, d, { out: A });
+          expect(two).toBe(A);
+          expectSameBits(two, one, 'cholesky in place');
+        });
+
+        it(`${typeName(Type)}: a matrix that is not positive definite rejects with the same pivot`, async () => {
+          const rng = new Rng(0x0bad + Type.BYTES_PER_ELEMENT);
+          for (const [d, k] of [[40, 7], [150, 100], [300, 64], [300, 299]] as const) {
+            const A = randomSPD(rng, d, Type);
+            A[k * d + k] = -5; // the leading minor of order k + 1 is indefinite
+            let pivot = 0;
+            try {
+              linalg.cholesky(A, d);
+            } catch (e) {
+              pivot = (e as NotPositiveDefiniteError).pivot;
+            }
+            expect(pivot).toBeGreaterThan(0);
+            const err = await linalg.choleskyAsync(A, d).then(() => undefined, (e: unknown) => e);
+            expect(err).toBeInstanceOf(NotPositiveDefiniteError);
+            expect((err as NotPositiveDefiniteError).pivot).toBe(pivot);
+          }
+        });
       }
     });
-  }
-});
 
-describe('choleskyAsync equals cholesky bit for bit', () => {
-  for (const Type of FLOAT_TYPES) {
-    it(`${typeName(Type)}: d across NB = 64, NB_LARGE = 128 (from d = 768) and the tiles, with a shift`, async () => {
-      const rng = new Rng(0xc401 + Type.BYTES_PER_ELEMENT);
-      for (const d of [...SIZES, 300, 513, 767, 768, 769, 897]) {
-        const A = randomSPD(rng, d, Type);
-        const one = linalg.cholesky(A, d, { shift: 0.25 });
-        const two = await linalg.choleskyAsync(A, d, { shift: 0.25 });
-        expectSameBits(two, one, `cholesky d=${d}`);
-        if (d === 129 || d === 300) expectCholeskyAccurate(two, A, d, Type, 0.25);
-      }
-    });
-
-    it(`${typeName(Type)}: out may be A; the upper triangle of A is not read`, async () => {
-      const rng = new Rng(0xa11a + Type.BYTES_PER_ELEMENT);
-      const d = 200;
-      const A = randomSPD(rng, d, Type);
-      const one = linalg.cholesky(A, d);
-      for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) A[i * d + j] = NaN;
-      const two = await linalg.choleskyAsync(A, d, { out: A });
-      expect(two).toBe(A);
-      expectSameBits(two, one, 'cholesky in place');
-    });
-
-    it(`${typeName(Type)}: a matrix that is not positive definite rejects with the same pivot`, async () => {
-      const rng = new Rng(0x0bad + Type.BYTES_PER_ELEMENT);
-      for (const [d, k] of [[40, 7], [150, 100], [300, 64], [300, 299]] as const) {
-        const A = randomSPD(rng, d, Type);
-        A[k * d + k] = -5; // the leading minor of order k + 1 is indefinite
-        let pivot = 0;
-        try {
-          linalg.cholesky(A, d);
-        } catch (e) {
-          pivot = (e as NotPositiveDefiniteError).pivot;
-        }
-        expect(pivot).toBeGreaterThan(0);
-        const err = await linalg.choleskyAsync(A, d).then(() => undefined, (e: unknown) => e);
-        expect(err).toBeInstanceOf(NotPositiveDefiniteError);
-        expect((err as NotPositiveDefiniteError).pivot).toBe(pivot);
-      }
-    });
-  }
-});
-
-describe('a non-finite element of lower(A) is named, on one thread and on the workers', () => {
-  // A is not scanned before the factorisation (a NaN or ∞ always makes it fail, see factorBegin):
-  // the element must still be named, wherever it sits (first row, a diagonal, a panel, the last
-  // element), and NaN in the upper triangle must still be ignored
-  for (const Type of FLOAT_TYPES) {
-    it(`${typeName(Type)}`, async () => {
-      const rng = new Rng(0x7a7a + Type.BYTES_PER_ELEMENT);
-      const d = 300;
-      const base = randomSPD(rng, d, Type);
-      for (const [i, j] of [[0, 0], [1, 0], [150, 3], [200, 200], [299, 130], [299, 299]] as const) {
-        for (const bad of [NaN, Infinity, -Infinity]) {
+    describe('a non-finite element of lower(A) is named, on one thread and on the workers', () => {
+      // A is not scanned before the factorisation (a NaN or ∞ always makes it fail, see factorBegin):
+      // the element must still be named, wherever it sits (first row, a diagonal, a panel, the last
+      // element), and NaN in the upper triangle must still be ignored
+      for (const Type of FLOAT_TYPES) {
+        it(`${typeName(Type)}`, async () => {
+          const rng = new Rng(0x7a7a + Type.BYTES_PER_ELEMENT);
+          const d = 300;
+          const base = randomSPD(rng, d, Type);
+          for (const [i, j] of [[0, 0], [1, 0], [150, 3], [200, 200], [299, 130], [299, 299]] as const) {
+            for (const bad of [NaN, Infinity, -Infinity]) {
+              const A = base.slice() as FloatArray;
+              A[i * d + j] = bad;
+              A[(d - 1) * 0 + 5] = NaN; // (0, 5): upper triangle, ignored
+              const k = i * d + j;
+              const re = new RegExp(`\\bA\\[${k}\\]`);
+              expect(() => linalg.cholesky(A, d), `cholesky (${i}, ${j}) = ${bad}`).toThrow(re);
+              await expect(linalg.choleskyAsync(A, d), `choleskyAsync (${i}, ${j}) = ${bad}`).rejects.toThrow(re);
+              await expect(linalg.choleskyFactorAsync(A, d, { shift: 1 }), `choleskyFactorAsync (${i}, ${j})`).rejects.toThrow(re);
+            }
+          }
           const A = base.slice() as FloatArray;
-          A[i * d + j] = bad;
-          A[(d - 1) * 0 + 5] = NaN; // (0, 5): upper triangle, ignored
-          const k = i * d + j;
-          const re = new RegExp(`\\bA\\[${k}\\]`);
-          expect(() => linalg.cholesky(A, d), `cholesky (${i}, ${j}) = ${bad}`).toThrow(re);
-          await expect(linalg.choleskyAsync(A, d), `choleskyAsync (${i}, ${j}) = ${bad}`).rejects.toThrow(re);
-          await expect(linalg.choleskyFactorAsync(A, d, { shift: 1 }), `choleskyFactorAsync (${i}, ${j})`).rejects.toThrow(re);
-        }
+          A[5] = NaN;
+          expectSameBits(await linalg.choleskyAsync(A, d), linalg.cholesky(base, d), 'NaN in the upper triangle');
+        });
       }
-      const A = base.slice() as FloatArray;
-      A[5] = NaN;
-      expectSameBits(await linalg.choleskyAsync(A, d), linalg.cholesky(base, d), 'NaN in the upper triangle');
     });
-  }
-});
+
+    describe('solveSPDAsync and choleskyFactorAsync', () => {
+      for (const Type of FLOAT_TYPES) {
+        it(`${typeName(Type)}: equal the one-thread calls`, async () => {
+          const rng = new Rng(0x5017 + Type.BYTES_PER_ELEMENT);
+          for (const d of [65, 200]) {
+            const A = randomSPD(rng, d, Type);
+            const B = randomMatrix(rng, 5, d, Type);
+            expectSameBits(await linalg.solveSPDAsync(A, d, B, { shift: 0.5 }), linalg.solveSPD(A, d, B, { shift: 0.5 }), `solveSPD d=${d}`);
+            const f1 = linalg.choleskyFactor(A, d);
+            const f2 = await linalg.choleskyFactorAsync(A, d);
+            expectSameBits(f2.lower(), f1.lower(), `factor d=${d}`);
+            expectSameBits(f2.solve(B), f1.solve(B), `factor solve d=${d}`);
+            f1.dispose();
+            f2.dispose();
+          }
+        });
+      }
+    });
+  });
+}
 
 describe('a worker whose kernel traps', () => {
   // Thread 0 traps in the first diagonal block (an address past the memory); before, thread 1 then
@@ -164,7 +209,10 @@ describe('a worker whose kernel traps', () => {
     try {
       for (const op of [OP.POTRF, OP.SYRK]) {
         const args = op === OP.POTRF ? [0, d, 0xf0000000, d, pp] : [0, 64, d, 1, 0xf0000000, d, 0, pp, d, pp];
+        // seconds = ∞: on the workers alone (worker 0 traps); 0: the calling thread is thread 0 and
+        // traps itself (it must still release the barrier and wait for worker 1)
         await expect(pool.run(op, args)).rejects.toThrow(/worker thread failed/);
+        await expect(pool.run(op, args, 0)).rejects.toThrow(/worker thread failed/);
       }
     } finally {
       getEngine().free(pp);
@@ -179,24 +227,6 @@ describe('a worker whose kernel traps', () => {
   }, 20000);
 });
 
-describe('solveSPDAsync and choleskyFactorAsync', () => {
-  for (const Type of FLOAT_TYPES) {
-    it(`${typeName(Type)}: equal the one-thread calls`, async () => {
-      const rng = new Rng(0x5017 + Type.BYTES_PER_ELEMENT);
-      for (const d of [65, 200]) {
-        const A = randomSPD(rng, d, Type);
-        const B = randomMatrix(rng, 5, d, Type);
-        expectSameBits(await linalg.solveSPDAsync(A, d, B, { shift: 0.5 }), linalg.solveSPD(A, d, B, { shift: 0.5 }), `solveSPD d=${d}`);
-        const f1 = linalg.choleskyFactor(A, d);
-        const f2 = await linalg.choleskyFactorAsync(A, d);
-        expectSameBits(f2.lower(), f1.lower(), `factor d=${d}`);
-        expectSameBits(f2.solve(B), f1.solve(B), `factor solve d=${d}`);
-        f1.dispose();
-        f2.dispose();
-      }
-    });
-  }
-});
 
 describe('calls overlap safely', () => {
   it('many async calls in flight, and sync calls meanwhile, all give the one-thread results', async () => {
