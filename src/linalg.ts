@@ -7,7 +7,7 @@
  */
 import { getEngine, type Engine, type FloatArray, type Precision } from './engine.js';
 import { NotPositiveDefiniteError } from './errors.js';
-import { OP } from './threads.js';
+import { OP, potrfStateBytes } from './threads.js';
 import * as check from './validate.js';
 
 export type { FloatArray, Precision };
@@ -218,11 +218,16 @@ export async function factorInWasmAsync(e: Engine, precision: Precision, A: Floa
   const ap = factorBegin(e, precision, A, d, shift);
   let pp = 0;
   try {
-    // the packed panel of each block column, shared by the workers (potrf_pack)
-    pp = e.alloc((e.exports.potrf_packed_bytes as (d: number) => number)(d));
-    // the workers zero the strict upper triangle themselves, in parallel
+    // two packed panels (potrf_pack; the block columns use them by turns), shared by the
+    // threads, and the state block through which they follow each other's progress
+    const panelBytes = (e.exports.potrf_packed_bytes as (d: number) => number)(d);
+    const stateBytes = potrfStateBytes(pool.size);
+    pp = e.alloc(2 * panelBytes + stateBytes);
+    new Uint8Array(e.memory.buffer, pp + 2 * panelBytes, stateBytes).fill(0);
+    // the threads zero the strict upper triangle themselves, in parallel
     const seconds = workerSeconds(precision, (d * d * d) / 3, pool.size);
-    factorEnd(e, precision, A, d, ap, await pool.run(OP.POTRF, [precision === 'f32' ? 0 : 1, d, ap, d, pp], seconds), false);
+    const args = [precision === 'f32' ? 0 : 1, d, ap, d, pp, pp + 2 * panelBytes];
+    factorEnd(e, precision, A, d, ap, await pool.run(OP.POTRF, args, seconds), false);
     return ap;
   } catch (err) {
     e.free(ap);

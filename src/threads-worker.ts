@@ -14,8 +14,17 @@
 export const THREAD_SOURCE = String.raw`
 'use strict';
 const DONE = 1, BAR_COUNT = 2, BAR_GEN = 3, OP = 4, INFO = 5, ERROR = 6, CLAIM = 8, SIGNALLED = 9;
-const ARGS_BYTE = 64, RATES_BYTE = 192, MAX_RATES = 64, GO_BYTE = 704, OP_SYRK = 1, OP_POTRF = 2, OP_EXIT = 3;
-const ALIGN = 16;
+const ARGS_BYTE = 64, RATES_BYTE = 192, MAX_RATES = 64, GO_BYTE = 704, LOOK_BYTE = 960, OP_SYRK = 1, OP_POTRF = 2, OP_EXIT = 3;
+// potrf's state block (Int32 words; src/threads.ts allocates potrfStateInts(T) of them, zeroed):
+// the number of diagonal blocks factored, a progress counter that sleeping threads wait on, then
+// a cache line per thread (panel rows of step k packed: k + 1; update of step k done: k + 1), then
+// the cuts of the last POTRF_RING steps
+const POTRF_DIAG = 0, POTRF_PROGRESS = 1, POTRF_THREAD = 16, POTRF_RING = 4;
+function potrfStateInts(T) { return POTRF_THREAD + 16 * T + POTRF_RING * 2 * (T + 1); }
+
+// syrk's pieces start at multiples of ALIGN columns; potrf's row cuts at multiples of ROW_ALIGN
+// (the packed panel's NR-row panels and the MR-row tiles: 8 and 4 rows)
+const ALIGN = 16, ROW_ALIGN = 8, ROW_UNITS = 38;
 const SPIN_CMD = 20000;
 // A worker primed (its go word made odd: an operation follows once the calling thread has copied
 // the operands in) polls for up to PRIMED_SPIN_MS instead of sleeping: its wake-up (0.05–0.5 ms
@@ -66,27 +75,51 @@ function evenCuts(m, C) {
   return cuts;
 }
 
-// cuts[0..T] of the rows [0, m) of a lower triangle (row r holds r + 1 elements, an area unit
-// each) such that thread t, at speed w[t] (units per ms; all equal without w) and with pre[t]
-// units of other work in the step, finishes with the others; at multiples of ALIGN, the first part
-// at least firstMin rows
-function rowCuts(m, T, firstMin, w, pre) {
-  let speed = 0, work = (m * (m + 1)) / 2;
+// cuts[0..T] of [0, m), part t about in proportion to w[t] (equal without w), at the nearest
+// multiples of ROW_ALIGN
+function weightedCuts(m, T, w) {
+  let sum = 0;
+  for (let t = 0; t < T; t++) sum += w ? w[t] : 1;
+  const cuts = [0];
+  let acc = 0;
+  for (let t = 1; t < T; t++) {
+    acc += w ? w[t - 1] : 1;
+    const r = Math.round((m * acc) / sum / ROW_ALIGN) * ROW_ALIGN;
+    cuts.push(Math.max(cuts[t - 1], Math.min(m, r)));
+  }
+  cuts.push(m);
+  return cuts;
+}
+
+// cuts[0..T] of the rows [0, m) of a lower triangle, where row r costs r + 1 + c units (its
+// elements, and c for the tiles on the diagonal, which are computed whole and merged: c = 38 fit
+// the measured times of potrf's update on both threads, f32, nb = 64), such that thread t, at
+// speed w[t] (units per ms; all equal without w) and with pre[t] units of other work in the step,
+// finishes with the others; at the nearest multiples of ROW_ALIGN, the first part at least
+// firstMin rows (a multiple of ROW_ALIGN)
+function rowCuts(m, T, firstMin, w, pre, c) {
+  let speed = 0, work = (m * (m + 1)) / 2 + c * m;
   for (let t = 0; t < T; t++) {
     speed += w ? w[t] : 1;
     work += pre[t];
   }
   const cuts = [0];
-  let area = 0;
+  let units = 0;
   for (let t = 1; t < T; t++) {
-    area += Math.max(0, (work * (w ? w[t - 1] : 1)) / speed - pre[t - 1]);
-    // rows [0, r) hold r(r + 1)/2
-    let r = up((Math.sqrt(8 * area + 1) - 1) / 2);
-    if (r < firstMin) r = up(firstMin);
+    units += Math.max(0, (work * (w ? w[t - 1] : 1)) / speed - pre[t - 1]);
+    // rows [0, r) cost r(r + 1)/2 + c·r
+    const b = 1 + 2 * c;
+    let r = Math.round((Math.sqrt(b * b + 8 * units) - b) / 2 / ROW_ALIGN) * ROW_ALIGN;
+    if (r < firstMin) r = firstMin;
     cuts.push(Math.max(cuts[t - 1], Math.min(m, r)));
   }
   cuts.push(m);
   return cuts;
+}
+
+// potrf's update: units of row r of the trailing matrix, r + 1 + c (see rowCuts)
+function rowUnits(r0, r1, c) {
+  return (r1 * (r1 + 1) - r0 * (r0 + 1)) / 2 + c * (r1 - r0);
 }
 
 // Thread id's part of the operations (msg: { memory, ctl, work, id, threads }). The workers run
@@ -100,6 +133,10 @@ function makeThread(K, msg) {
   // each thread's speed in potrf (work units per ms, smoothed; 0 = not measured yet), written by
   // that thread before a barrier and read by all after it, so all cut the rows alike
   const rates = new Float64Array(msg.memory.buffer, msg.ctl + RATES_BYTE, MAX_RATES);
+  // how long thread 0's look-ahead factorisation of a diagonal block took (ms, smoothed), shared
+  // the same way: it is not proportional to rows, so it is not in the rates but added to thread
+  // 0's share as time
+  const look = new Float64Array(msg.memory.buffer, msg.ctl + LOOK_BYTE, 1);
 
   // A thread whose kernel failed (a wasm trap) raises ERROR and releases the barrier; the others
   // leave the operation at their next barrier instead of waiting there for it forever.
@@ -173,77 +210,203 @@ function makeThread(K, msg) {
     return w;
   }
 
+  // potrf runs without barriers: each thread publishes its progress in the operation's state
+  // block (POTRF_* below) and waits only for what its next piece reads. Thread 0 factors the
+  // diagonal blocks and decides every step's cuts (it alone reads the speeds), so all threads cut
+  // alike without meeting.
+  let st = null; // Int32Array over the state block of the current potrf
+  function publish(i, v) {
+    Atomics.store(st, i, v);
+    Atomics.add(st, POTRF_PROGRESS, 1);
+    Atomics.notify(st, POTRF_PROGRESS);
+  }
+  // waits until st[i] ≥ v (polls for up to SPIN_BAR_MS, then sleeps on the progress word); false
+  // when the factorisation has failed (INFO set); throws ABORT when a thread has trapped
+  let waited = 0; // ms spent in waitFor (left out of the speeds)
+  let sumUnits = 0, sumMs = 0; // this thread's work in potrf and its time (rates[id])
+  function waitFor(i, v) {
+    if (Atomics.load(st, i) >= v && Atomics.load(ctl, INFO) === 0) return true;
+    const t = performance.now();
+    try {
+      return waitLoop(i, v);
+    } finally {
+      waited += performance.now() - t;
+    }
+  }
+  function waitLoop(i, v) {
+    let spins = 0, end = 0;
+    for (;;) {
+      const p = Atomics.load(st, POTRF_PROGRESS);
+      if (Atomics.load(ctl, ERROR) !== 0) throw ABORT;
+      if (Atomics.load(ctl, INFO) !== 0) return false;
+      if (Atomics.load(st, i) >= v) return true;
+      if ((++spins & 255) !== 0) continue;
+      const now = performance.now();
+      if (end === 0) end = now + SPIN_BAR_MS;
+      else if (now > end) Atomics.wait(st, POTRF_PROGRESS, p, 1);
+    }
+  }
+  function failed(info) {
+    Atomics.store(ctl, INFO, info);
+    publish(POTRF_DIAG, 1 << 30);
+  }
+  // the cuts of step k (ring of POTRF_RING): pr (panel rows) then rc (update rows), T + 1 each,
+  // rows of that step's trailing matrix
+  function cutsAt(k) {
+    return POTRF_THREAD + 16 * T + (k % POTRF_RING) * 2 * (T + 1);
+  }
+  function writeCuts(k, pr, rc) {
+    const o = cutsAt(k);
+    for (let t = 0; t <= T; t++) {
+      st[o + t] = pr[t];
+      st[o + T + 1 + t] = rc[t];
+    }
+  }
+  function readCuts(k) {
+    const o = cutsAt(k), pr = [], rc = [];
+    for (let t = 0; t <= T; t++) {
+      pr.push(st[o + t]);
+      rc.push(st[o + T + 1 + t]);
+    }
+    return [pr, rc];
+  }
+
   function potrf() {
     const p = args[0] === 0 ? '_f32' : '_f64';
     const d = args[1], a = args[2], lda = args[3], packed = args[4];
     const NB = K.potrf_nb(d);
     const diag = K['potrf_diag' + p], panel = K['potrf_panel' + p], pack = K['potrf_pack' + p];
     const update = K['potrf_update_packed' + p];
-    let own = null; // the row cuts (global) of the previous step's update
-    for (let j0 = 0; j0 < d; j0 += NB) {
-      const jb = Math.min(NB, d - j0);
-      const m = d - j0 - jb;
-      // the diagonal block: thread 0 (from the second block column on, it factored it already,
-      // right after its part of the previous update: see below)
-      if (id === 0 && j0 === 0) {
-        const info = diag(d, j0, a, lda, work);
-        if (info !== 0) Atomics.store(ctl, INFO, info);
+    // two packed panels, used by turns: a thread may pack step k + 1 while others still read k
+    const packedStep = K.potrf_packed_bytes(d);
+    if (!(args[5] > 0)) throw new Error('potrf: no state block');
+    st = new Int32Array(msg.memory.buffer, args[5], potrfStateInts(T));
+    const panelDone = (t) => POTRF_THREAD + 16 * t, updateDone = (t) => POTRF_THREAD + 16 * t + 1;
+
+    // Thread 0 decides the cuts of a step: who solves and packs which panel rows, who updates
+    // which rows of the trailing matrix. A thread solves the panel rows it updated in the step
+    // before (they are in its cache: a cache line written by one core and read by the other cost
+    // 0.1–0.2 µs here, and with pieces changing hands every step the two threads together spent
+    // 1.5× the one-thread time). The update's rows (thread 0 on top, at least the next diagonal
+    // block's nb rows) are cut so that the threads, at their measured speeds, with their panel
+    // rows and (thread 0) the next diagonal block's factorisation, finish together: the two vCPUs
+    // of a cloud host are often not equally fast (a sibling hyperthread busy elsewhere).
+    function decide(k, prevRc, jbPrev) {
+      const j0 = k * NB, jb = Math.min(NB, d - j0), m = d - j0 - jb;
+      if (m <= 0) return;
+      const w = weights();
+      let pr;
+      if (prevRc === null) pr = weightedCuts(m, T, w);
+      else {
+        pr = prevRc.map((r) => Math.min(m, Math.max(0, r - jbPrev)));
+        pr[0] = 0;
+        pr[T] = m;
       }
-      barrier();
-      if (Atomics.load(ctl, INFO) !== 0) return;
-      if (m === 0) break;
-      // Rows, not pieces claimed in any order: on this host a cache line written by one core and
-      // then read by the other cost 0.1–0.2 µs, and with pieces changing hands every step the
-      // panel solve on two threads took as long as on one. Thread t owns the rows [own[t],
-      // own[t + 1]) of the trailing matrix (row-major: its rows are its own memory); it solves
-      // the panel rows it updated in the previous step and packs them into the shared packed
-      // panel, which every update then reads (nothing is packed twice).
-      const s0 = j0 + jb; // first row of A21 and A22
-      const pr = own === null ? evenCuts(m, T) : own.map((g) => Math.min(m, Math.max(0, g - s0)));
-      pr[0] = 0;
-      pr[T] = m;
-      // The update's rows (thread 0 at least the next block column's nb rows), cut so that the
-      // threads, at their measured speeds and with the panel rows they have, finish together: the
-      // two vCPUs of a cloud host are often not equally fast (a sibling hyperthread busy
-      // elsewhere), and an equal split then waits for the slower one at every barrier. Cut now:
-      // the speeds are read only between the barrier above and the one below, and written only
-      // after the one below (all threads must cut alike).
-      const nb = Math.min(NB, m);
       const pre = [];
       for (let t = 0; t < T; t++) pre.push(((pr[t + 1] - pr[t]) * jb) / 2);
-      const rc = rowCuts(m, T, nb, weights(), pre);
-      const t0 = performance.now();
-      if (pr[id] < pr[id + 1]) {
-        panel(d, j0, pr[id], pr[id + 1], a, lda, work);
-        pack(d, j0, pr[id], pr[id + 1], a, lda, packed);
-      }
-      const t1 = performance.now();
-      barrier();
-      // Thread 0 first updates the next diagonal block alone and factors it (look-ahead: the next
-      // step needs it first), then the rest of its rows; rows move from one thread to another
-      // only where the cut moves.
-      const t2 = performance.now();
-      if (id === 0) {
-        update(d, j0, 0, nb, 0, nb, a, lda, packed, work);
-        const info = diag(d, j0 + jb, a, lda, work);
-        if (info !== 0) Atomics.store(ctl, INFO, info);
-        update(d, j0, nb, rc[1], 0, m, a, lda, packed, work);
-      } else if (rc[id] < rc[id + 1]) {
-        update(d, j0, rc[id], rc[id + 1], 0, m, a, lda, packed, work);
-      }
-      // this step's speed: panel rows (rows·jb² flops, counted as rows·jb/2 of area) and the
-      // updated area (2·jb flops each; thread 0's diagonal factorisation rides along)
-      const r0 = rc[id], r1 = rc[id + 1];
-      const units = pre[id] + (r1 * (r1 + 1) - r0 * (r0 + 1)) / 2;
-      const ms = performance.now() - t2 + (t1 - t0);
-      if (id < MAX_RATES && units > 0 && ms > 0) {
-        const now = units / ms;
-        rates[id] = rates[id] > 0 ? 0.5 * rates[id] + 0.5 * now : now;
-      }
-      own = rc.map((r) => r + s0);
+      if (w !== null && look[0] > 0) pre[0] += look[0] * rates[0];
+      writeCuts(k, pr, rowCuts(m, T, Math.min(NB, m), w, pre, ROW_UNITS));
     }
-    // the factor is complete: each thread zeroes its share of the strict upper triangle (row i
-    // holds d − 1 − i elements, the shape areaCuts splits)
+
+    // waits for the threads that updated the rows [r0, r1) (absolute) in step k − 1 (cuts prev)
+    function waitOwners(prev, r0, r1, k) {
+      if (prev === null) return true;
+      for (let u = 0; u < T; u++) {
+        if (u !== id && prev[u] < r1 && prev[u + 1] > r0 && !waitFor(updateDone(u), k)) return false;
+      }
+      return true;
+    }
+    // waits for the packed panel rows [0, r1) of step k (cuts pr)
+    function waitPanels(pr, r1, k) {
+      for (let u = 0; u < T; u++) {
+        if (u !== id && pr[u] < r1 && pr[u] < pr[u + 1] && !waitFor(panelDone(u), k + 1)) return false;
+      }
+      return true;
+    }
+    // updates the rows [r0, r1) of step k, those this thread updated in step k − 1 first
+    function updateRows(j0, m, r0, r1, s0, prev, pr, k, buf) {
+      if (r0 >= r1) return true;
+      if (!waitPanels(pr, r1, k)) return false;
+      if (prev === null) {
+        update(d, j0, r0, r1, 0, m, a, lda, buf, work);
+        return true;
+      }
+      // the rows of each previous owner, this thread's own first
+      for (let pass = 0; pass < 2; pass++) {
+        for (let u = 0; u < T; u++) {
+          if ((u === id) !== (pass === 0)) continue;
+          const lo = Math.max(r0, prev[u] - s0), hi = Math.min(r1, prev[u + 1] - s0);
+          if (lo >= hi) continue;
+          if (u !== id && !waitFor(updateDone(u), k)) return false;
+          update(d, j0, lo, hi, 0, m, a, lda, buf, work);
+        }
+      }
+      return true;
+    }
+
+    if (id === 0) {
+      const info = diag(d, 0, a, lda, work);
+      if (info !== 0) return failed(info);
+      decide(0, null, 0);
+      publish(POTRF_DIAG, 1);
+    }
+    let prev = null; // the update cuts of the step before, absolute rows
+    for (let k = 0, j0 = 0; j0 < d; k++, j0 += NB) {
+      const jb = Math.min(NB, d - j0);
+      const m = d - j0 - jb;
+      if (m === 0) break;
+      const s0 = j0 + jb; // first row of A21 and A22
+      if (!waitFor(POTRF_DIAG, k + 1)) return; // L11 of this step and its cuts
+      const [pr, rc] = readCuts(k);
+      const buf = packed + (k & 1) * packedStep;
+      const t0 = performance.now();
+      waited = 0;
+      if (pr[id] < pr[id + 1]) {
+        // the packed panel of step k − 2 must be read by all before this one overwrites it
+        for (let u = 0; u < T && k >= 2; u++) if (u !== id && !waitFor(updateDone(u), k - 1)) return;
+        if (!waitOwners(prev, s0 + pr[id], s0 + pr[id + 1], k)) return;
+        panel(d, j0, pr[id], pr[id + 1], a, lda, work);
+        pack(d, j0, pr[id], pr[id + 1], a, lda, buf);
+      }
+      publish(panelDone(id), k + 1);
+      const nb = Math.min(NB, m);
+      let tl = 0;
+      let r0 = rc[id];
+      if (id === 0) {
+        // look-ahead: the next diagonal block first, factored at once, then the next cuts
+        if (!updateRows(j0, m, 0, nb, s0, prev, pr, k, buf)) return;
+        const t3 = performance.now();
+        const info = diag(d, s0, a, lda, work);
+        if (info !== 0) return failed(info);
+        tl = performance.now() - t3;
+        look[0] = look[0] > 0 ? 0.5 * look[0] + 0.5 * tl : tl;
+        decide(k + 1, rc, nb);
+        publish(POTRF_DIAG, k + 2);
+        r0 = nb;
+      }
+      if (!updateRows(j0, m, r0, rc[id + 1], s0, prev, pr, k, buf)) return;
+      publish(updateDone(id), k + 1);
+      // this step's speed: panel rows (rows·jb² flops, counted as rows·jb/2 units) and updated
+      // units (see rowCuts) per ms, the waits and the look-ahead factorisation left out; not in
+      // the first step, whose rows the calling thread has just copied in (they come to the other
+      // threads from its cache, slower)
+      const units = ((pr[id + 1] - pr[id]) * jb) / 2 + rowUnits(rc[id], rc[id + 1], ROW_UNITS);
+      let ms = performance.now() - t0 - waited - tl;
+      if (k > 0 && id < MAX_RATES && units > 0 && ms > 0) {
+        // sums with forgetting, so that the small last steps (where fixed costs weigh) count little;
+        // a step is taken as at most twice as slow or fast as the speed so far: a thread that was
+        // descheduled for a while (steps of 1–3 ms instead of 0.1 were seen) must not lose its rows
+        // for the next several calls
+        if (sumMs > 0) ms = Math.min(2, Math.max(0.5, (ms * sumUnits) / (units * sumMs))) * ((units * sumMs) / sumUnits);
+        sumUnits = 0.9 * sumUnits + units;
+        sumMs = 0.9 * sumMs + ms;
+        rates[id] = sumUnits / sumMs;
+      }
+      prev = rc.map((r) => r + s0);
+    }
+    // the factor is complete (or failed): each thread zeroes its share of the strict upper
+    // triangle (row i holds d − 1 − i elements, the shape areaCuts splits); it is read by no
+    // one, so no thread waits for another here
     const z = areaCuts(d, T, 0);
     K['zero_upper_rows' + p](d, z[id], z[id + 1], a, lda);
   }
@@ -259,7 +422,12 @@ function makeThread(K, msg) {
         Atomics.store(ctl, ERROR, 1);
         Atomics.add(ctl, BAR_GEN, 1);
         Atomics.notify(ctl, BAR_GEN);
+        if (st !== null) {
+          Atomics.add(st, POTRF_PROGRESS, 1);
+          Atomics.notify(st, POTRF_PROGRESS);
+        }
       }
+      st = null;
     },
   };
 }

@@ -48,10 +48,20 @@ export const CTL = {
   RATES_BYTE: 192,
   /** 64 i32: worker t's go word (odd: primed; moved to the next even value: run OP) */
   GO_BYTE: 704,
-  BYTES: 960,
+  /** f64: thread 0's time for a diagonal block in potrf (threads-worker.ts) */
+  LOOK_BYTE: 960,
+  BYTES: 976,
 } as const;
 
 export const OP = { SYRK: 1, POTRF: 2, EXIT: 3 } as const;
+
+/**
+ * Bytes of potrf's state block for `threads` threads (progress words and cuts; must start
+ * zeroed): potrfStateInts in threads-worker.ts, which test/threads.node.test.ts compares.
+ */
+export function potrfStateBytes(threads: number): number {
+  return 4 * (16 + 16 * threads + 4 * 2 * (threads + 1));
+}
 
 export interface ThreadHost {
   memory: WebAssembly.Memory;

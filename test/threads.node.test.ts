@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { features, init, initSync, linalg, NotPositiveDefiniteError } from '../src/index.js';
 import { threadTuning } from '../src/linalg.js';
 import { getEngine } from '../src/engine.js';
-import { OP } from '../src/threads.js';
+import { OP, potrfStateBytes } from '../src/threads.js';
+import { THREAD_SOURCE } from '../src/threads-worker.js';
 import {
   FLOAT_TYPES, Rng, expectCholeskyAccurate, expectSameBits, randomMatrix, randomSPD, typeName, type FloatArray,
 } from './util.js';
@@ -198,6 +199,13 @@ for (const mode of MODES) {
   });
 }
 
+describe('the threads\' code', () => {
+  it('potrf\'s state block has the size the calling thread allocates', () => {
+    const ints = new Function(`${THREAD_SOURCE}\nreturn potrfStateInts;`)() as (t: number) => number;
+    for (const t of [1, 2, 3, 8, 64]) expect(4 * ints(t), `threads = ${t}`).toBe(potrfStateBytes(t));
+  });
+});
+
 describe('a worker whose kernel traps', () => {
   // Thread 0 traps in the first diagonal block (an address past the memory); before, thread 1 then
   // waited at the next barrier forever and the call never settled
@@ -208,7 +216,9 @@ describe('a worker whose kernel traps', () => {
     const pp = getEngine().alloc(1 << 20);
     try {
       for (const op of [OP.POTRF, OP.SYRK]) {
-        const args = op === OP.POTRF ? [0, d, 0xf0000000, d, pp] : [0, 64, d, 1, 0xf0000000, d, 0, pp, d, pp];
+        // (potrf's state block zeroed at pp + 512 KiB)
+        new Uint8Array(getEngine().memory.buffer, pp + (1 << 19), potrfStateBytes(2)).fill(0);
+        const args = op === OP.POTRF ? [0, d, 0xf0000000, d, pp, pp + (1 << 19)] : [0, 64, d, 1, 0xf0000000, d, 0, pp, d, pp];
         // seconds = ∞: on the workers alone (worker 0 traps); 0: the calling thread is thread 0 and
         // traps itself (it must still release the barrier and wait for worker 1)
         await expect(pool.run(op, args)).rejects.toThrow(/worker thread failed/);
