@@ -293,7 +293,7 @@ function makeThread(K, msg) {
     // of a cloud host are often not equally fast (a sibling hyperthread busy elsewhere).
     function decide(k, prevRc, jbPrev) {
       const j0 = k * NB, jb = Math.min(NB, d - j0), m = d - j0 - jb;
-      if (m <= 0) return;
+      if (m <= 0) return null;
       const w = weights();
       let pr;
       if (prevRc === null) pr = weightedCuts(m, T, w);
@@ -305,7 +305,9 @@ function makeThread(K, msg) {
       const pre = [];
       for (let t = 0; t < T; t++) pre.push(((pr[t + 1] - pr[t]) * jb) / 2);
       if (w !== null && look[0] > 0) pre[0] += look[0] * rates[0];
-      writeCuts(k, pr, rowCuts(m, T, Math.min(NB, m), w, pre, ROW_UNITS));
+      const rc = rowCuts(m, T, Math.min(NB, m), w, pre, ROW_UNITS);
+      writeCuts(k, pr, rc);
+      return pr;
     }
 
     // waits for the threads that updated the rows [r0, r1) (absolute) in step k − 1 (cuts prev)
@@ -324,11 +326,12 @@ function makeThread(K, msg) {
       return true;
     }
     // updates the rows [r0, r1) of step k, those this thread updated in step k − 1 first
-    function updateRows(j0, m, r0, r1, s0, prev, pr, k, buf) {
+    // (the columns [c0, c1) of them: a piece of tiles on NR and MR boundaries has the same bits)
+    function updateRows(j0, r0, r1, c0, c1, s0, prev, pr, k, buf) {
       if (r0 >= r1) return true;
       if (!waitPanels(pr, r1, k)) return false;
       if (prev === null) {
-        update(d, j0, r0, r1, 0, m, a, lda, buf, work);
+        update(d, j0, r0, r1, c0, c1, a, lda, buf, work);
         return true;
       }
       // the rows of each previous owner, this thread's own first
@@ -338,7 +341,7 @@ function makeThread(K, msg) {
           const lo = Math.max(r0, prev[u] - s0), hi = Math.min(r1, prev[u + 1] - s0);
           if (lo >= hi) continue;
           if (u !== id && !waitFor(updateDone(u), k)) return false;
-          update(d, j0, lo, hi, 0, m, a, lda, buf, work);
+          update(d, j0, lo, hi, c0, c1, a, lda, buf, work);
         }
       }
       return true;
@@ -351,6 +354,7 @@ function makeThread(K, msg) {
       publish(POTRF_DIAG, 1);
     }
     let prev = null; // the update cuts of the step before, absolute rows
+    let ahead = -1; // the step whose panel rows thread 0 has solved and packed already
     for (let k = 0, j0 = 0; j0 < d; k++, j0 += NB) {
       const jb = Math.min(NB, d - j0);
       const m = d - j0 - jb;
@@ -361,36 +365,56 @@ function makeThread(K, msg) {
       const buf = packed + (k & 1) * packedStep;
       const t0 = performance.now();
       waited = 0;
-      if (pr[id] < pr[id + 1]) {
-        // the packed panel of step k − 2 must be read by all before this one overwrites it
-        for (let u = 0; u < T && k >= 2; u++) if (u !== id && !waitFor(updateDone(u), k - 1)) return;
-        if (!waitOwners(prev, s0 + pr[id], s0 + pr[id + 1], k)) return;
-        panel(d, j0, pr[id], pr[id + 1], a, lda, work);
-        pack(d, j0, pr[id], pr[id + 1], a, lda, buf);
+      let units = 0; // this step's work in units (see rowCuts), for the speed
+      // the panel rows of this thread: solved and packed (the packed panel of step k − 2, in the
+      // same buffer, must be read by all before)
+      function solvePanel(k, j0, s0, r0, r1, prev, buf) {
+        for (let u = 0; u < T && k >= 2; u++) if (u !== id && !waitFor(updateDone(u), k - 1)) return false;
+        if (!waitOwners(prev, s0 + r0, s0 + r1, k)) return false;
+        panel(d, j0, r0, r1, a, lda, work);
+        pack(d, j0, r0, r1, a, lda, buf);
+        publish(panelDone(id), k + 1);
+        units += ((r1 - r0) * Math.min(NB, d - j0)) / 2;
+        return true;
       }
-      publish(panelDone(id), k + 1);
+      if (ahead !== k) {
+        if (pr[id] < pr[id + 1]) {
+          if (!solvePanel(k, j0, s0, pr[id], pr[id + 1], prev, buf)) return;
+        } else publish(panelDone(id), k + 1);
+      }
       const nb = Math.min(NB, m);
       let tl = 0;
       let r0 = rc[id];
       if (id === 0) {
-        // look-ahead: the next diagonal block first, factored at once, then the next cuts
-        if (!updateRows(j0, m, 0, nb, s0, prev, pr, k, buf)) return;
+        // look-ahead: the next diagonal block first, factored at once, then the next cuts; then
+        // the next panel's columns of thread 0's rows, and those rows of the next panel solved
+        // and packed (the other threads' updates of the next step wait for them), and only then
+        // the rest of thread 0's rows
+        if (!updateRows(j0, 0, nb, 0, m, s0, prev, pr, k, buf)) return;
         const t3 = performance.now();
         const info = diag(d, s0, a, lda, work);
         if (info !== 0) return failed(info);
         tl = performance.now() - t3;
         look[0] = look[0] > 0 ? 0.5 * look[0] + 0.5 * tl : tl;
-        decide(k + 1, rc, nb);
+        const next = decide(k + 1, rc, nb);
         publish(POTRF_DIAG, k + 2);
         r0 = nb;
+        if (next !== null && next[0] < next[1]) {
+          if (!updateRows(j0, nb, rc[1], 0, nb, s0, prev, pr, k, buf)) return;
+          const bufNext = packed + ((k + 1) & 1) * packedStep;
+          if (!solvePanel(k + 1, s0, s0 + nb, next[0], next[1], rc.map((r) => r + s0), bufNext)) return;
+          ahead = k + 1;
+          if (!updateRows(j0, nb, rc[1], nb, m, s0, prev, pr, k, buf)) return;
+          r0 = rc[1];
+        }
       }
-      if (!updateRows(j0, m, r0, rc[id + 1], s0, prev, pr, k, buf)) return;
+      if (!updateRows(j0, r0, rc[id + 1], 0, m, s0, prev, pr, k, buf)) return;
       publish(updateDone(id), k + 1);
       // this step's speed: panel rows (rows·jb² flops, counted as rows·jb/2 units) and updated
       // units (see rowCuts) per ms, the waits and the look-ahead factorisation left out; not in
       // the first step, whose rows the calling thread has just copied in (they come to the other
       // threads from its cache, slower)
-      const units = ((pr[id + 1] - pr[id]) * jb) / 2 + rowUnits(rc[id], rc[id + 1], ROW_UNITS);
+      units += rowUnits(rc[id], rc[id + 1], ROW_UNITS);
       let ms = performance.now() - t0 - waited - tl;
       if (k > 0 && id < MAX_RATES && units > 0 && ms > 0) {
         // sums with forgetting, so that the small last steps (where fixed costs weigh) count little;
