@@ -30,6 +30,12 @@ const SPIN_CMD = 20000;
 // the operands in) polls for up to PRIMED_SPIN_MS instead of sleeping: its wake-up (0.05–0.5 ms
 // here) then overlaps the copy instead of following it.
 const PRIMED_SPIN_MS = 5;
+// After a call that the calling thread took part in (a short one), the workers that took part
+// poll for IDLE_SPIN_MS before they sleep: calls often come in a loop with a little other work in
+// between, and a sleeping worker woke up 0.05–0.5 ms late here, a third of a two-thread Cholesky
+// at d = 512. Only those size − 1 workers poll, on the cores the call used, while the calling
+// thread goes on (as OpenMP runtimes do, they spin a little before they sleep).
+const IDLE_SPIN_MS = 2;
 // Inside an operation a thread that reaches a barrier first polls for up to SPIN_BAR_MS before it
 // sleeps: the other threads are working, so its core would idle anyway, and waking a sleeping
 // thread (a futex, and a halted vCPU on a cloud host) took 0.1–0.3 ms per barrier here, while
@@ -65,6 +71,25 @@ function areaCuts(m, C, firstMin) {
     cuts.push(Math.max(cuts[i - 1], Math.min(m, c)));
   }
   cuts.push(m);
+  return cuts;
+}
+
+// cuts of the columns [0, d) of a lower triangle (column j holds d − j elements) into pieces
+// claimed in order, each a share of what is left (1/(2T)), down to 1/(10T) of the whole: the
+// threads take big pieces first and finish on small ones (equal pieces, 4 per thread, left a
+// thread idle for half a piece on average at the end)
+function guidedCuts(d, T) {
+  const total = (d * (d + 1)) / 2, b = 2 * d + 1;
+  const cuts = [0];
+  let done = 0;
+  while (cuts[cuts.length - 1] < d) {
+    done += Math.max((total - done) / (2 * T), total / (10 * T));
+    // columns [0, c) hold c·d − c(c − 1)/2
+    const c = done >= total ? d : up((b - Math.sqrt(Math.max(0, b * b - 8 * done))) / 2);
+    cuts.push(Math.max(cuts[cuts.length - 1] + ALIGN, Math.min(d, c)));
+    done = Math.max(done, cuts[cuts.length - 1] * d - (cuts[cuts.length - 1] * (cuts[cuts.length - 1] - 1)) / 2);
+  }
+  cuts[cuts.length - 1] = d;
   return cuts;
 }
 
@@ -187,8 +212,8 @@ function makeThread(K, msg) {
       if (rows[i] < rows[i + 1]) pack(n, d, rows[i], rows[i + 1], g, ldg, packed);
     });
     barrier();
-    const cuts = areaCuts(d, C, 0);
-    claimAll(0, C, (i) => {
+    const cuts = args[15] > 0 ? areaCuts(d, C, 0) : guidedCuts(d, T);
+    claimAll(0, cuts.length - 1, (i) => {
       const j0 = cuts[i], j1 = cuts[i + 1];
       if (j0 >= j1) return;
       cols(n, d, j0, j1, alpha, packed, g, ldg, beta, c, ldc, work);
@@ -483,7 +508,11 @@ function loop(K, msg) {
     const op = ctl[OP];
     if (op === OP_EXIT) return;
     thread.run(op);
-    if (Atomics.add(ctl, DONE, 1) === Atomics.load(ctl, SIGNALLED) - 1) Atomics.notify(ctl, DONE);
+    const signalled = Atomics.load(ctl, SIGNALLED);
+    if (Atomics.add(ctl, DONE, 1) === signalled - 1) Atomics.notify(ctl, DONE);
+    // after a call the calling thread took part in, poll for a while before sleeping (see
+    // IDLE_SPIN_MS); not after one on the workers alone, whose calling thread needs a core now
+    if (signalled < msg.threads) primedUntil = performance.now() + IDLE_SPIN_MS;
   }
 }
 `;
