@@ -42,6 +42,8 @@ export interface BenchOptions {
   warmUp?: boolean;
   /** Instead of the table: syrk and cholesky with this many worker threads against one. */
   threads?: number;
+  /** With threads: init's blockMs. */
+  blockMs?: number;
   /** Where the table goes (default: stdout). */
   write?: (text: string) => void;
   /** Where progress lines go (default: stderr); null silences them. */
@@ -98,6 +100,8 @@ Options:
   --threads <k>      instead of the table: syrk and cholesky (d = 512, 1024 unless --sizes) on k
                      worker threads (linalg.syrkAsync, linalg.choleskyAsync) against one thread,
                      interleaved call by call, with a check that the results are bit-identical
+  --block-ms <ms>    with --threads: init({ threads, blockMs }) (default 3: calls estimated under
+                     3 ms have the calling thread take part; Infinity: all calls, 0: none)
   --help             this text
 `;
 
@@ -127,6 +131,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         const t = Number(v);
         if (!Number.isSafeInteger(t) || t < 1 || t > 64) throw new Error(`--threads: ${JSON.stringify(v)} is not an integer from 1 to 64`);
         o.threads = t;
+        break;
+      }
+      case '--block-ms': {
+        const v = value();
+        const ms = v === 'Infinity' ? Infinity : Number(v);
+        if (!(ms >= 0) || v.trim() === '') throw new Error(`--block-ms: ${JSON.stringify(v)} is not a number ≥ 0 (or Infinity)`);
+        o.blockMs = ms;
         break;
       }
       case '--no-warmup':
@@ -706,7 +717,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
   if (options.threads !== undefined) {
     const filter = typeof options.filter === 'string' ? new RegExp(options.filter, 'i') : options.filter;
     const r = await runThreadsBench({
-      threads: options.threads, sizes: options.sizes, quick: options.quick, filter,
+      threads: options.threads, blockMs: options.blockMs, sizes: options.sizes, quick: options.quick, filter,
       progress: (l) => process.stderr.write(l + '\n'),
     });
     const meta = {
@@ -714,7 +725,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
       platform: `${os.platform()} ${os.arch()}`, loadavg: os.loadavg(), date: new Date().toISOString(),
     };
     write(formatThreadsReport(r, [
-      `empirical-fisher bench --threads ${options.threads} — GFLOP/s, n = 256; interleaved call by call, ${options.quick ? 5 : 21} samples each`,
+      `empirical-fisher bench --threads ${options.threads}${options.blockMs === undefined ? '' : ` --block-ms ${options.blockMs}`} — GFLOP/s, n = 256; interleaved call by call, ${options.quick ? 5 : 21} samples each; "after idling": ${options.quick ? 3 : 11} more of each, 10 ms after the last call`,
       `Node ${meta.node}, ${meta.cpu}, ${meta.cores} cores, ${meta.platform}, ${meta.date}, load average ${meta.loadavg.map((x) => x.toFixed(2)).join(' ')}`,
       `features ${JSON.stringify(r.features)}`,
     ]));

@@ -3,7 +3,11 @@
 // the other, and again) so that a burst of load from elsewhere hits both. Each case also checks that
 // the two results are identical bit for bit.
 //
-//   npm run bench -- --threads 2 [--sizes 512,1024] [--quick] [--json file]
+// A second, shorter series measures both after 10 ms of idling (a sleep before each call): the
+// workers are asleep then, and their wake-up is paid (back to back, a worker is often still
+// polling from the call before: see IDLE_SPIN_MS in src/threads-worker.ts).
+//
+//   npm run bench -- --threads 2 [--block-ms 3] [--sizes 512,1024] [--quick] [--json file]
 
 import { init, features, linalg } from '../src/index.js';
 import type { FloatArray, Precision } from './plain.js';
@@ -28,10 +32,16 @@ export interface ThreadsCaseResult {
   speedupBest: number;
   /** the threaded result equals the one-thread result bit for bit */
   identical: boolean;
+  /** the same after 10 ms of idling before each call (seconds per call) */
+  oneColdSamples: number[];
+  manyColdSamples: number[];
+  speedupColdMedian: number;
 }
 
 export interface ThreadsOptions {
   threads: number;
+  /** init's blockMs (default: init's default) */
+  blockMs?: number;
   sizes?: number[];
   quick?: boolean;
   filter?: RegExp;
@@ -64,12 +74,13 @@ function inputs(P: Float32ArrayConstructor | Float64ArrayConstructor, n: number,
 
 /** Initialises with `threads` workers (must be the first init of the process) and measures. */
 export async function runThreadsBench(o: ThreadsOptions): Promise<{ features: unknown; cases: ThreadsCaseResult[] }> {
-  await init({ threads: o.threads });
+  await init(o.blockMs === undefined ? { threads: o.threads } : { threads: o.threads, blockMs: o.blockMs });
   const f = features();
   const progress = o.progress ?? (() => {});
   const n = 256;
   const sizes = o.sizes ?? (o.quick ? [256, 512] : [512, 1024]);
   const samples = o.quick ? 5 : 21;
+  const coldSamples = o.quick ? 3 : 11;
   const cases: ThreadsCaseResult[] = [];
   for (const op of ['syrk', 'cholesky'] as const) {
     for (const d of sizes) {
@@ -98,6 +109,19 @@ export async function runThreadsBench(o: ThreadsOptions): Promise<{ features: un
           await many();
           tN.push((performance.now() - t) / 1e3);
         }
+        const c1: number[] = [];
+        const cN: number[] = [];
+        const idle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 10));
+        for (let s = 0; s < coldSamples; s++) {
+          await idle();
+          let t = performance.now();
+          one();
+          c1.push((performance.now() - t) / 1e3);
+          await idle();
+          t = performance.now();
+          await many();
+          cN.push((performance.now() - t) / 1e3);
+        }
         const flops = op === 'syrk' ? n * d * (d + 1) : (d * d * d) / 3;
         const r: ThreadsCaseResult = {
           name, op, d, n, precision, threads: f.threads, flops, oneSamples: t1, manySamples: tN,
@@ -108,8 +132,11 @@ export async function runThreadsBench(o: ThreadsOptions): Promise<{ features: un
           speedupMedian: median(t1) / median(tN),
           speedupBest: Math.min(...t1) / Math.min(...tN),
           identical,
+          oneColdSamples: c1,
+          manyColdSamples: cN,
+          speedupColdMedian: median(c1) / median(cN),
         };
-        progress(`  1 thread ${r.oneMedianGflops.toFixed(1)}, ${f.threads} threads ${r.manyMedianGflops.toFixed(1)} GFLOP/s: ${r.speedupMedian.toFixed(2)}×`);
+        progress(`  1 thread ${r.oneMedianGflops.toFixed(1)}, ${f.threads} threads ${r.manyMedianGflops.toFixed(1)} GFLOP/s: ${r.speedupMedian.toFixed(2)}× (after idling ${r.speedupColdMedian.toFixed(2)}×)`);
         cases.push(r);
       }
     }
@@ -119,12 +146,12 @@ export async function runThreadsBench(o: ThreadsOptions): Promise<{ features: un
 
 export function formatThreadsReport(r: { features: unknown; cases: ThreadsCaseResult[] }, header: string[]): string {
   const threads = (r.features as { threads: number }).threads;
-  const cols = ['op', 'd', 'prec', '1 thread med', 'best', `${threads} threads med`, 'best', 'speed-up med', 'best', 'same bits'];
+  const cols = ['op', 'd', 'prec', '1 thread med', 'best', `${threads} threads med`, 'best', 'speed-up med', 'best', 'after idling', 'same bits'];
   const rows = r.cases.map((c) => [
     c.op, String(c.d), c.precision,
     c.oneMedianGflops.toFixed(1), c.oneBestGflops.toFixed(1),
     c.manyMedianGflops.toFixed(1), c.manyBestGflops.toFixed(1),
-    `${c.speedupMedian.toFixed(2)}×`, `${c.speedupBest.toFixed(2)}×`, c.identical ? 'yes' : 'NO',
+    `${c.speedupMedian.toFixed(2)}×`, `${c.speedupBest.toFixed(2)}×`, `${c.speedupColdMedian.toFixed(2)}×`, c.identical ? 'yes' : 'NO',
   ]);
   const widths = cols.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const fmt = (x: string[]) => x.map((s, i) => (i === 0 || i === 2 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ').trimEnd();

@@ -453,11 +453,13 @@ function makeThread(K, msg) {
       }
       prev = rc.map((r) => r + s0);
     }
-    // the factor is complete (or failed): each thread zeroes its share of the strict upper
-    // triangle (row i holds d − 1 − i elements, the shape areaCuts splits); it is read by no
-    // one, so no thread waits for another here
-    const z = areaCuts(d, T, 0);
-    K['zero_upper_rows' + p](d, z[id], z[id + 1], a, lda);
+    // the factor is complete: each thread zeroes its share of the strict upper triangle (row i
+    // holds d − 1 − i elements, the shape areaCuts splits; no one reads it, so no thread waits
+    // for another here). Thread 0 takes three shares: when the calling thread takes part, the
+    // lines are in its cache since it copied A in (the other thread took 3.5× as long for its
+    // share at d = 512, the lines coming from the other core)
+    const z = areaCuts(d, T + 2, 0);
+    K['zero_upper_rows' + p](d, z[id === 0 ? 0 : id + 2], z[id + 3], a, lda);
   }
 
   return {

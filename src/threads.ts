@@ -167,6 +167,8 @@ export class ThreadPool {
   private queue: Promise<unknown> = Promise.resolve();
   /** @internal pieces of work per thread (0: the default, 4); 1 is a static split (for probes) */
   chunksPerThread = 0;
+  /** @internal switches for probes (0: the defaults) */
+  probeFlags = 0;
   /** @internal whether the calling thread may take part in short calls (tests switch it off) */
   mainTakesPart = true;
   /** @internal calls estimated shorter than this (seconds) let the calling thread take part
@@ -273,6 +275,7 @@ export class ThreadPool {
     a.fill(0);
     a.set(args);
     a[15] = this.chunksPerThread;
+    a[13] = this.probeFlags;
     const main = this.mainTakesPart && seconds < this.blockBelow && canBlock() ? this.main : undefined;
     const first = main ? 1 : 0;
     ctl[CTL.OP] = op;
