@@ -16,10 +16,10 @@ export const THREAD_SOURCE = String.raw`
 const DONE = 1, BAR_COUNT = 2, BAR_GEN = 3, OP = 4, INFO = 5, ERROR = 6, CLAIM = 8, SIGNALLED = 9;
 const ARGS_BYTE = 64, RATES_BYTE = 192, MAX_RATES = 64, GO_BYTE = 704, LOOK_BYTE = 960, OP_SYRK = 1, OP_POTRF = 2, OP_EXIT = 3;
 // potrf's state block (Int32 words; src/threads.ts allocates potrfStateInts(T) of them, zeroed):
-// the number of diagonal blocks factored, a progress counter that sleeping threads wait on, then
-// a cache line per thread (panel rows of step k packed: k + 1; update of step k done: k + 1), then
-// the cuts of the last POTRF_RING steps
-const POTRF_DIAG = 0, POTRF_PROGRESS = 1, POTRF_THREAD = 16, POTRF_RING = 4;
+// the number of diagonal blocks factored; on a cache line of its own, the number of threads
+// asleep in a wait; a cache line per thread (panel rows of step k packed: k + 1; update of step k
+// done: k + 1); the cuts of the last POTRF_RING steps
+const POTRF_DIAG = 0, POTRF_SLEEPERS = 8, POTRF_THREAD = 16, POTRF_RING = 4;
 function potrfStateInts(T) { return POTRF_THREAD + 16 * T + POTRF_RING * 2 * (T + 1); }
 
 // syrk's pieces start at multiples of ALIGN columns; potrf's row cuts at multiples of ROW_ALIGN
@@ -240,13 +240,25 @@ function makeThread(K, msg) {
   // diagonal blocks and decides every step's cuts (it alone reads the speeds), so all threads cut
   // alike without meeting.
   let st = null; // Int32Array over the state block of the current potrf
+  // Atomics.notify only when a thread sleeps: it takes a lock shared by all threads, and a cache
+  // line that changes cores costs about 0.5 µs each way here (a round trip between two threads
+  // polling took 1 µs); a progress word bumped and notified at every publication cost several µs
+  // per step and thread
   function publish(i, v) {
     Atomics.store(st, i, v);
-    Atomics.add(st, POTRF_PROGRESS, 1);
-    Atomics.notify(st, POTRF_PROGRESS);
+    if (Atomics.load(st, POTRF_SLEEPERS) !== 0) Atomics.notify(st, i);
   }
-  // waits until st[i] ≥ v (polls for up to SPIN_BAR_MS, then sleeps on the progress word); false
-  // when the factorisation has failed (INFO set); throws ABORT when a thread has trapped
+  function wakeAll() {
+    if (st === null) return;
+    Atomics.notify(st, POTRF_DIAG);
+    for (let t = 0; t < T; t++) {
+      Atomics.notify(st, POTRF_THREAD + 16 * t);
+      Atomics.notify(st, POTRF_THREAD + 16 * t + 1);
+    }
+  }
+  // waits until st[i] ≥ v (polls for up to SPIN_BAR_MS, then sleeps on that word, waking at least
+  // every ms to look at ERROR and INFO); false when the factorisation has failed (INFO set);
+  // throws ABORT when a thread has trapped
   let waited = 0; // ms spent in waitFor (left out of the speeds)
   let sumUnits = 0, sumMs = 0; // this thread's work in potrf and its time (rates[id])
   function waitFor(i, v) {
@@ -261,19 +273,24 @@ function makeThread(K, msg) {
   function waitLoop(i, v) {
     let spins = 0, end = 0;
     for (;;) {
-      const p = Atomics.load(st, POTRF_PROGRESS);
       if (Atomics.load(ctl, ERROR) !== 0) throw ABORT;
       if (Atomics.load(ctl, INFO) !== 0) return false;
-      if (Atomics.load(st, i) >= v) return true;
+      const now = Atomics.load(st, i);
+      if (now >= v) return true;
       if ((++spins & 255) !== 0) continue;
-      const now = performance.now();
-      if (end === 0) end = now + SPIN_BAR_MS;
-      else if (now > end) Atomics.wait(st, POTRF_PROGRESS, p, 1);
+      const ms = performance.now();
+      if (end === 0) end = ms + SPIN_BAR_MS;
+      else if (ms > end) {
+        Atomics.add(st, POTRF_SLEEPERS, 1);
+        Atomics.wait(st, i, now, 1);
+        Atomics.sub(st, POTRF_SLEEPERS, 1);
+      }
     }
   }
   function failed(info) {
     Atomics.store(ctl, INFO, info);
-    publish(POTRF_DIAG, 1 << 30);
+    Atomics.store(st, POTRF_DIAG, 1 << 30);
+    wakeAll();
   }
   // the cuts of step k (ring of POTRF_RING): pr (panel rows) then rc (update rows), T + 1 each,
   // rows of that step's trailing matrix
@@ -473,10 +490,7 @@ function makeThread(K, msg) {
         Atomics.store(ctl, ERROR, 1);
         Atomics.add(ctl, BAR_GEN, 1);
         Atomics.notify(ctl, BAR_GEN);
-        if (st !== null) {
-          Atomics.add(st, POTRF_PROGRESS, 1);
-          Atomics.notify(st, POTRF_PROGRESS);
-        }
+        wakeAll();
       }
       st = null;
     },
