@@ -221,7 +221,7 @@ export async function factorInWasmAsync(e: Engine, precision: Precision, A: Floa
     // two packed panels (potrf_pack; the block columns use them by turns), shared by the
     // threads, and the state block through which they follow each other's progress
     const panelBytes = (e.exports.potrf_packed_bytes as (d: number) => number)(d);
-    const stateBytes = potrfStateBytes(pool.size);
+    const stateBytes = potrfStateBytes(pool.size, Math.ceil(d / (e.exports.potrf_nb as (d: number) => number)(d)));
     pp = e.alloc(2 * panelBytes + stateBytes);
     new Uint8Array(e.memory.buffer, pp + 2 * panelBytes, stateBytes).fill(0);
     // the threads zero the strict upper triangle themselves, in parallel

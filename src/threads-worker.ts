@@ -15,12 +15,13 @@ export const THREAD_SOURCE = String.raw`
 'use strict';
 const DONE = 1, BAR_COUNT = 2, BAR_GEN = 3, OP = 4, INFO = 5, ERROR = 6, CLAIM = 8, SIGNALLED = 9;
 const ARGS_BYTE = 64, RATES_BYTE = 192, MAX_RATES = 64, GO_BYTE = 704, LOOK_BYTE = 960, OP_SYRK = 1, OP_POTRF = 2, OP_EXIT = 3;
-// potrf's state block (Int32 words; src/threads.ts allocates potrfStateInts(T) of them, zeroed):
-// the number of diagonal blocks factored; on a cache line of its own, the number of threads
-// asleep in a wait; a cache line per thread (panel rows of step k packed: k + 1; update of step k
-// done: k + 1); the cuts of the last POTRF_RING steps
-const POTRF_DIAG = 0, POTRF_SLEEPERS = 8, POTRF_THREAD = 16, POTRF_RING = 4;
-function potrfStateInts(T) { return POTRF_THREAD + 16 * T + POTRF_RING * 2 * (T + 1); }
+// potrf's state block (Int32 words; src/threads.ts allocates potrfStateInts(T, steps) of them,
+// zeroed): the number of diagonal blocks factored; on a cache line of its own, the number of
+// threads asleep in a wait; a cache line per thread (panel rows of step k packed: k + 1; update of
+// step k done: k + 1; started: 1); the cuts of every step (thread 0 may run any number of steps
+// ahead of a thread that has nothing to do, so no slot is reused)
+const POTRF_DIAG = 0, POTRF_SLEEPERS = 8, POTRF_THREAD = 16;
+function potrfStateInts(T, steps) { return POTRF_THREAD + 16 * T + steps * 2 * (T + 1); }
 
 // syrk's pieces start at multiples of ALIGN columns; potrf's row cuts at multiples of ROW_ALIGN
 // (the packed panel's NR-row panels and the MR-row tiles: 8 and 4 rows)
@@ -113,6 +114,12 @@ function weightedCuts(m, T, w) {
     cuts.push(Math.max(cuts[t - 1], Math.min(m, r)));
   }
   cuts.push(m);
+  return idleNothing(cuts, T, w);
+}
+
+// a thread of weight 0 gets nothing, whatever the rounding (its rows go to the thread before it)
+function idleNothing(cuts, T, w) {
+  for (let t = T - 1; w && t >= 1; t--) if (w[t] === 0) cuts[t] = cuts[t + 1];
   return cuts;
 }
 
@@ -139,7 +146,7 @@ function rowCuts(m, T, firstMin, w, pre, c) {
     cuts.push(Math.max(cuts[t - 1], Math.min(m, r)));
   }
   cuts.push(m);
-  return cuts;
+  return idleNothing(cuts, T, w);
 }
 
 // potrf's update: units of row r of the trailing matrix, r + 1 + c (see rowCuts)
@@ -292,10 +299,10 @@ function makeThread(K, msg) {
     Atomics.store(st, POTRF_DIAG, 1 << 30);
     wakeAll();
   }
-  // the cuts of step k (ring of POTRF_RING): pr (panel rows) then rc (update rows), T + 1 each,
-  // rows of that step's trailing matrix
+  // the cuts of step k: pr (panel rows) then rc (update rows), T + 1 each, rows of that step's
+  // trailing matrix
   function cutsAt(k) {
-    return POTRF_THREAD + 16 * T + (k % POTRF_RING) * 2 * (T + 1);
+    return POTRF_THREAD + 16 * T + k * 2 * (T + 1);
   }
   function writeCuts(k, pr, rc) {
     const o = cutsAt(k);
@@ -322,8 +329,12 @@ function makeThread(K, msg) {
     // two packed panels, used by turns: a thread may pack step k + 1 while others still read k
     const packedStep = K.potrf_packed_bytes(d);
     if (!(args[5] > 0)) throw new Error('potrf: no state block');
-    st = new Int32Array(msg.memory.buffer, args[5], potrfStateInts(T));
+    st = new Int32Array(msg.memory.buffer, args[5], potrfStateInts(T, Math.ceil(d / NB)));
     const panelDone = (t) => POTRF_THREAD + 16 * t, updateDone = (t) => POTRF_THREAD + 16 * t + 1;
+    const arrived = (t) => POTRF_THREAD + 16 * t + 2;
+    // (probeFlags bit 1, for tests: the other threads start 3 ms late, as a worker that was asleep)
+    if (id !== 0 && (args[13] & 2) !== 0) for (const t = performance.now(); performance.now() - t < 3; );
+    if (id !== 0) publish(arrived(id), 1);
 
     // Thread 0 decides the cuts of a step: who solves and packs which panel rows, who updates
     // which rows of the trailing matrix. A thread solves the panel rows it updated in the step
@@ -336,7 +347,14 @@ function makeThread(K, msg) {
     function decide(k, prevRc, jbPrev) {
       const j0 = k * NB, jb = Math.min(NB, d - j0), m = d - j0 - jb;
       if (m <= 0) return null;
-      const w = weights();
+      // a thread that has not started yet (a sleeping worker wakes 0.05–0.5 ms late here) gets
+      // nothing in this step; thread 0 would wait for it at the end otherwise
+      let w = weights();
+      for (let t = 1; t < T; t++) {
+        if (Atomics.load(st, arrived(t)) !== 0) continue;
+        if (w === null) w = new Array(T).fill(1);
+        w[t] = 0;
+      }
       let pr;
       if (prevRc === null) pr = weightedCuts(m, T, w);
       else {
@@ -346,7 +364,7 @@ function makeThread(K, msg) {
       }
       const pre = [];
       for (let t = 0; t < T; t++) pre.push(((pr[t + 1] - pr[t]) * jb) / 2);
-      if (w !== null && look[0] > 0) pre[0] += look[0] * rates[0];
+      if (w !== null && look[0] > 0 && rates[0] > 0) pre[0] += look[0] * rates[0];
       const rc = rowCuts(m, T, Math.min(NB, m), w, pre, ROW_UNITS);
       writeCuts(k, pr, rc);
       return pr;
@@ -356,7 +374,8 @@ function makeThread(K, msg) {
     function waitOwners(prev, r0, r1, k) {
       if (prev === null) return true;
       for (let u = 0; u < T; u++) {
-        if (u !== id && prev[u] < r1 && prev[u + 1] > r0 && !waitFor(updateDone(u), k)) return false;
+        if (u === id || prev[u] >= prev[u + 1] || prev[u] >= r1 || prev[u + 1] <= r0) continue;
+        if (!waitFor(updateDone(u), k)) return false;
       }
       return true;
     }
@@ -396,6 +415,7 @@ function makeThread(K, msg) {
       publish(POTRF_DIAG, 1);
     }
     let prev = null; // the update cuts of the step before, absolute rows
+    let prevPrev = null; // and of the step before that
     let ahead = -1; // the step whose panel rows thread 0 has solved and packed already
     for (let k = 0, j0 = 0; j0 < d; k++, j0 += NB) {
       const jb = Math.min(NB, d - j0);
@@ -410,8 +430,11 @@ function makeThread(K, msg) {
       let units = 0; // this step's work in units (see rowCuts), for the speed
       // the panel rows of this thread: solved and packed (the packed panel of step k − 2, in the
       // same buffer, must be read by all before)
-      function solvePanel(k, j0, s0, r0, r1, prev, buf) {
-        for (let u = 0; u < T && k >= 2; u++) if (u !== id && !waitFor(updateDone(u), k - 1)) return false;
+      function solvePanel(k, j0, s0, r0, r1, prev, readers, buf) {
+        // readers: the update cuts of step k − 2, whose packed panel buf held (those with rows)
+        for (let u = 0; readers !== null && u < T; u++) {
+          if (u !== id && readers[u] < readers[u + 1] && !waitFor(updateDone(u), k - 1)) return false;
+        }
         if (!waitOwners(prev, s0 + r0, s0 + r1, k)) return false;
         panel(d, j0, r0, r1, a, lda, work);
         pack(d, j0, r0, r1, a, lda, buf);
@@ -421,7 +444,7 @@ function makeThread(K, msg) {
       }
       if (ahead !== k) {
         if (pr[id] < pr[id + 1]) {
-          if (!solvePanel(k, j0, s0, pr[id], pr[id + 1], prev, buf)) return;
+          if (!solvePanel(k, j0, s0, pr[id], pr[id + 1], prev, prevPrev, buf)) return;
         } else publish(panelDone(id), k + 1);
       }
       const nb = Math.min(NB, m);
@@ -444,7 +467,7 @@ function makeThread(K, msg) {
         if (next !== null && next[0] < next[1]) {
           if (!updateRows(j0, nb, rc[1], 0, nb, s0, prev, pr, k, buf)) return;
           const bufNext = packed + ((k + 1) & 1) * packedStep;
-          if (!solvePanel(k + 1, s0, s0 + nb, next[0], next[1], rc.map((r) => r + s0), bufNext)) return;
+          if (!solvePanel(k + 1, s0, s0 + nb, next[0], next[1], rc.map((r) => r + s0), prev, bufNext)) return;
           ahead = k + 1;
           if (!updateRows(j0, nb, rc[1], nb, m, s0, prev, pr, k, buf)) return;
           r0 = rc[1];
@@ -468,6 +491,7 @@ function makeThread(K, msg) {
         sumMs = 0.9 * sumMs + ms;
         rates[id] = sumUnits / sumMs;
       }
+      prevPrev = prev;
       prev = rc.map((r) => r + s0);
     }
     // the factor is complete: each thread zeroes its share of the strict upper triangle (row i

@@ -56,11 +56,12 @@ export const CTL = {
 export const OP = { SYRK: 1, POTRF: 2, EXIT: 3 } as const;
 
 /**
- * Bytes of potrf's state block for `threads` threads (progress words and cuts; must start
- * zeroed): potrfStateInts in threads-worker.ts, which test/threads.node.test.ts compares.
+ * Bytes of potrf's state block for `threads` threads and `steps` block columns (progress words and
+ * cuts; must start zeroed): potrfStateInts in threads-worker.ts, which test/threads.node.test.ts
+ * compares.
  */
-export function potrfStateBytes(threads: number): number {
-  return 4 * (16 + 16 * threads + 4 * 2 * (threads + 1));
+export function potrfStateBytes(threads: number, steps: number): number {
+  return 4 * (16 + 16 * threads + steps * 2 * (threads + 1));
 }
 
 export interface ThreadHost {
