@@ -7,7 +7,7 @@
  */
 import { KERNELS_THREADS_WASM_BASE64, KERNELS_WASM_BASE64 } from './wasm.generated.js';
 import { Allocator, MAX_MEMORY_BYTES } from './memory.js';
-import { ThreadPool, threadsUnavailableReason } from './threads.js';
+import { BLOCK_MS, ThreadPool, threadsUnavailableReason } from './threads.js';
 
 export type Precision = 'f32' | 'f64';
 export type FloatArray = Float32Array | Float64Array;
@@ -232,9 +232,6 @@ export interface InitOptions {
    */
   blockMs?: number;
 }
-
-/** The default of InitOptions.blockMs. */
-const BLOCK_MS = 3;
 
 function parseInitOptions(options: unknown): { threads: number; warmUp: boolean; blockMs: number } {
   if (options === undefined) return { threads: 1, warmUp: true, blockMs: BLOCK_MS };

@@ -138,9 +138,9 @@ interface NodeEvents {
   unref(): void;
 }
 
-/** Calls expected to take less than this run with the calling thread taking part (ThreadPool.run;
- *  init's blockMs sets it). */
-export const BLOCK_BELOW_S = 0.003;
+/** The default of init's blockMs: calls estimated under it let the calling thread take part
+ *  (ThreadPool.run). */
+export const BLOCK_MS = 3;
 /** How long the calling thread polls for the workers to finish before it sleeps. */
 const SPIN_DONE_MS = 2;
 
@@ -174,7 +174,7 @@ export class ThreadPool {
   mainTakesPart = true;
   /** @internal calls estimated shorter than this (seconds) let the calling thread take part
    *  (init's blockMs) */
-  blockBelow = BLOCK_BELOW_S;
+  blockBelow = BLOCK_MS / 1000;
 
   private constructor(size: number, memory: WebAssembly.Memory, ctlPtr: number, workers: WorkerLike[], main: ThreadPart | undefined) {
     this.size = size;
