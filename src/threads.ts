@@ -233,6 +233,11 @@ export class ThreadPool {
     return new ThreadPool(size, host.memory, ctlPtr, workers, mainThreadPart(host, ctlPtr, size));
   }
 
+  /** @internal whether short calls from this thread run with it taking part (see run) */
+  get callerTakesPart(): boolean {
+    return this.main !== undefined && this.mainTakesPart && canBlock();
+  }
+
   private ctl(): Int32Array {
     return new Int32Array(this.memory.buffer, this.ctlPtr, CTL.BYTES / 4);
   }

@@ -3,8 +3,10 @@
  * and has SharedArrayBuffer) runs `init({ threads: 2 })` — two Web Workers started from the
  * embedded worker source (a Blob URL), one shared WebAssembly.Memory — and compares
  * linalg.syrkAsync / choleskyAsync / solveSPDAsync with the one-thread calls, bit for bit, at
- * sizes across the tile and block boundaries. A second page without the headers must fall back to
- * one thread. The vitest browser project cannot do this (its page is not cross-origin isolated),
+ * sizes across the tile and block boundaries, first on the page (whose thread may not block: the
+ * workers compute alone), then inside a module Worker of that page (which may block: short calls
+ * run with that thread as thread 0 and one worker, compiled with new Function). A second page
+ * without the headers must fall back to one thread. The vitest browser project cannot do this (its page is not cross-origin isolated),
  * hence a Node test that drives Chromium with playwright, like web-loading.node.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,18 +24,23 @@ const executablePath = chromiumPath();
 
 interface Report {
   ok: boolean;
+  /** the same battery run inside a Worker of the page */
+  worker?: Report;
   error?: string;
   isolated: boolean;
   threads: number;
   threadsUnavailable?: string;
+  /** short calls run with the calling thread taking part (a Worker), not on a page's main thread */
+  callerTakesPart: boolean;
   checked: number;
   differ: string[];
 }
 
-/** The page: src/ bundled by esbuild, minFlops 0 so every size goes to the workers. */
-const PAGE_SOURCE = `
+/** The battery: src/ bundled by esbuild, minFlops 0 so every size goes to the threads. */
+const BATTERY_SOURCE = `
 import { init, features, linalg } from '../../src/index.ts';
 import { threadTuning } from '../../src/linalg.ts';
+import { getEngine } from '../../src/engine.ts';
 
 function rnd(P, len, seed) {
   const a = new P(len);
@@ -47,7 +54,7 @@ function same(a, b) {
   return true;
 }
 
-(async () => {
+export async function battery() {
   try {
     await init({ threads: 2 });
     threadTuning.minFlops = 0;
@@ -75,11 +82,30 @@ function same(a, b) {
       }
     }
     const f = features();
-    window.__report = { ok: true, isolated: crossOriginIsolated, threads: f.threads, threadsUnavailable: f.threadsUnavailable, checked, differ };
+    const callerTakesPart = getEngine().pool?.callerTakesPart ?? false;
+    return { ok: true, isolated: crossOriginIsolated, threads: f.threads, threadsUnavailable: f.threadsUnavailable, callerTakesPart, checked, differ };
   } catch (err) {
-    window.__report = { ok: false, error: String(err && err.stack || err) };
+    return { ok: false, error: String(err && err.stack || err) };
   }
+}
+`;
+
+const PAGE_SOURCE = `
+import { battery } from './battery.ts';
+(async () => {
+  const report = await battery();
+  report.worker = await new Promise((resolve) => {
+    const w = new Worker('worker.js', { type: 'module' });
+    w.onmessage = (e) => resolve(e.data);
+    w.onerror = (e) => resolve({ ok: false, error: 'worker: ' + e.message });
+  });
+  window.__report = report;
 })();
+`;
+
+const WORKER_SOURCE = `
+import { battery } from './battery.ts';
+battery().then((report) => postMessage(report));
 `;
 
 describe.skipIf(!executablePath)('threads in Chromium', () => {
@@ -88,16 +114,20 @@ describe.skipIf(!executablePath)('threads in Chromium', () => {
   beforeAll(async () => {
     rmSync(work, { recursive: true, force: true });
     mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, 'battery.ts'), BATTERY_SOURCE);
     writeFileSync(join(work, 'page.ts'), PAGE_SOURCE);
-    await esbuild({
-      entryPoints: [join(work, 'page.ts')],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      outfile: join(work, 'page.js'),
-      logLevel: 'warning',
-    });
+    writeFileSync(join(work, 'worker.ts'), WORKER_SOURCE);
+    for (const name of ['page', 'worker']) {
+      await esbuild({
+        entryPoints: [join(work, `${name}.ts`)],
+        bundle: true,
+        format: 'esm',
+        platform: 'browser',
+        target: 'es2022',
+        outfile: join(work, `${name}.js`),
+        logLevel: 'warning',
+      });
+    }
     writeFileSync(join(work, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="page.js"></script>\n');
     browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
   });
@@ -134,6 +164,15 @@ describe.skipIf(!executablePath)('threads in Chromium', () => {
     expect(report.threads).toBe(2);
     expect(report.checked).toBe(2 * 11 * 5);
     expect(report.differ).toEqual([]);
+    expect(report.callerTakesPart, 'a page may not block').toBe(false);
+    // inside a Worker of the page: the short calls run with that thread taking part
+    const w = report.worker!;
+    expect(w.error).toBeUndefined();
+    expect(w.isolated).toBe(true);
+    expect(w.threads).toBe(2);
+    expect(w.callerTakesPart, 'a Worker may block').toBe(true);
+    expect(w.checked).toBe(2 * 11 * 5);
+    expect(w.differ).toEqual([]);
   });
 
   it('a page that is not cross-origin isolated falls back to one thread (same results)', async () => {
@@ -144,6 +183,8 @@ describe.skipIf(!executablePath)('threads in Chromium', () => {
     expect(report.threads).toBe(1);
     expect(report.threadsUnavailable).toMatch(/isolat/);
     expect(report.differ).toEqual([]);
+    expect(report.worker!.threads).toBe(1);
+    expect(report.worker!.differ).toEqual([]);
   });
 });
 
