@@ -172,14 +172,15 @@ function workerSeconds(precision: Precision, flops: number, threads: number): nu
 async function syrkAsync<T extends FloatArray>(G: T, n: number, d: number, opts?: SyrkOptions<T>): Promise<T> {
   const pool = getEngine().pool;
   if (!pool || n * d * d < threadTuning.minFlops) return syrk(G, n, d, opts);
-  pool.prime(); // the workers wake up while G is copied in
+  const seconds = workerSeconds(check.precisionOf('G', G), n * d * d, pool.size);
+  pool.prime(seconds); // the workers wake up while G is copied in
   const call = syrkBegin(G, n, d, opts);
   let pp = 0;
   try {
     // Gᵀ packed once for all the workers (syrk_pack)
     pp = call.e.alloc((call.e.exports.syrk_packed_bytes as (n: number, d: number) => number)(n, d));
     const args = [call.precision === 'f32' ? 0 : 1, n, d, call.alpha, call.gp, d, call.beta, call.cp, d, pp];
-    await pool.run(OP.SYRK, args, workerSeconds(call.precision, n * d * d, pool.size));
+    await pool.run(OP.SYRK, args, seconds);
     return syrkEnd(call, G);
   } finally {
     freeAll(call.e, [call.gp, call.cp, pp]);
@@ -214,7 +215,8 @@ export function factorInWasm(e: Engine, precision: Precision, A: FloatArray, d: 
 export async function factorInWasmAsync(e: Engine, precision: Precision, A: FloatArray, d: number, shift: number): Promise<number> {
   const pool = e.pool;
   if (!pool || d * d * d < 3 * threadTuning.minFlops) return factorInWasm(e, precision, A, d, shift);
-  pool.prime(); // the workers wake up while A is copied in
+  const seconds = workerSeconds(precision, (d * d * d) / 3, pool.size);
+  pool.prime(seconds); // the workers wake up while A is copied in
   const ap = factorBegin(e, precision, A, d, shift);
   let pp = 0;
   try {
@@ -225,7 +227,6 @@ export async function factorInWasmAsync(e: Engine, precision: Precision, A: Floa
     pp = e.alloc(2 * panelBytes + stateBytes);
     new Uint8Array(e.memory.buffer, pp + 2 * panelBytes, stateBytes).fill(0);
     // the threads zero the strict upper triangle themselves, in parallel
-    const seconds = workerSeconds(precision, (d * d * d) / 3, pool.size);
     const args = [precision === 'f32' ? 0 : 1, d, ap, d, pp, pp + 2 * panelBytes];
     factorEnd(e, precision, A, d, ap, await pool.run(OP.POTRF, args, seconds), false);
     return ap;

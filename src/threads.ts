@@ -233,6 +233,11 @@ export class ThreadPool {
     return new ThreadPool(size, host.memory, ctlPtr, workers, mainThreadPart(host, ctlPtr, size));
   }
 
+  /** Whether a call of about `seconds` runs with the calling thread taking part (see run). */
+  private joins(seconds: number): boolean {
+    return this.main !== undefined && this.mainTakesPart && seconds < this.blockBelow && canBlock();
+  }
+
   /** @internal whether short calls from this thread run with it taking part (see run) */
   get callerTakesPart(): boolean {
     return this.main !== undefined && this.mainTakesPart && canBlock();
@@ -243,14 +248,17 @@ export class ThreadPool {
   }
 
   /**
-   * Tells workers 1 … size − 1 that an operation follows soon (call it before copying the
-   * operands in): they poll instead of sleeping for a few ms, so that their wake-up overlaps the
-   * copy. Harmless when nothing follows. Not worker 0: when the calling thread takes part it is
-   * thread 0, and worker 0 polling would take its core.
+   * Tells the workers that an operation of about `seconds` follows soon (call it before copying
+   * the operands in, with the estimate run will get): they poll instead of sleeping for a few ms,
+   * so that their wake-up overlaps the copy. Harmless when nothing follows. When the calling
+   * thread will take part, workers 1 … size − 1 (worker 0 polling would take its core); otherwise
+   * workers 0 … size − 2 (thread 0 factors the first diagonal block, which every thread waits for;
+   * the last worker is woken by run, which leaves a core to the copy meanwhile).
    */
-  prime(): void {
+  prime(seconds = Infinity): void {
     const ctl = this.ctl();
-    for (let t = 1; t < this.size; t++) {
+    const joins = this.joins(seconds);
+    for (let t = joins ? 1 : 0; t < (joins ? this.size : this.size - 1); t++) {
       const i = CTL.GO_BYTE / 4 + t;
       const v = Atomics.load(ctl, i);
       if ((v & 1) === 0) {
@@ -282,7 +290,7 @@ export class ThreadPool {
     a.set(args);
     a[15] = this.chunksPerThread;
     a[13] = this.probeFlags;
-    const main = this.mainTakesPart && seconds < this.blockBelow && canBlock() ? this.main : undefined;
+    const main = this.joins(seconds) ? this.main : undefined;
     const first = main ? 1 : 0;
     ctl[CTL.OP] = op;
     ctl[CTL.INFO] = 0;
