@@ -13,7 +13,7 @@
 // (No require(), import() or 'node:' in the text: the ESM bundle must not look like it imports.)
 export const THREAD_SOURCE = String.raw`
 'use strict';
-const DONE = 1, BAR_COUNT = 2, BAR_GEN = 3, OP = 4, INFO = 5, ERROR = 6, CLAIM = 8, SIGNALLED = 9;
+const DONE = 1, PACKED = 2, OP = 4, INFO = 5, ERROR = 6, CLAIM = 8, SIGNALLED = 9, CLAIM_COLS = 10;
 const ARGS_BYTE = 64, RATES_BYTE = 192, MAX_RATES = 64, GO_BYTE = 704, LOOK_BYTE = 960, OP_SYRK = 1, OP_POTRF = 2, OP_EXIT = 3;
 // potrf's state block (Int32 words; src/threads.ts allocates potrfStateInts(T, steps) of them,
 // zeroed): the number of diagonal blocks factored; on a cache line of its own, the number of
@@ -37,12 +37,11 @@ const PRIMED_SPIN_MS = 5;
 // at d = 512. Only those size − 1 workers poll, on the cores the call used, while the calling
 // thread goes on (as OpenMP runtimes do, they spin a little before they sleep).
 const IDLE_SPIN_MS = 2;
-// Inside an operation a thread that reaches a barrier first polls for up to SPIN_BAR_MS before it
+// Inside an operation a thread that waits for another polls for up to SPIN_WAIT_MS before it
 // sleeps: the other threads are working, so its core would idle anyway, and waking a sleeping
-// thread (a futex, and a halted vCPU on a cloud host) took 0.1–0.3 ms per barrier here, while
-// 20 000 polls last about 20 µs: at d = 512 a two-thread Cholesky spent 2.3 of its 3.3 ms in
-// barriers.
-const SPIN_BAR_MS = 2;
+// thread (a futex, and a halted vCPU on a cloud host) took 0.1–0.3 ms here, while 20 000 polls
+// last about 20 µs: at d = 512 a two-thread Cholesky once spent 2.3 of its 3.3 ms in barriers.
+const SPIN_WAIT_MS = 2;
 // syrk's columns are cut into about CHUNKS_PER_THREAD pieces per thread, claimed one at a time
 // from an atomic counter: a thread that runs slower (a busy sibling hyperthread, a shared host)
 // takes fewer. (potrf keeps rows on their threads instead and cuts them by measured speed.)
@@ -157,53 +156,27 @@ function rowUnits(r0, r1, c) {
 // Thread id's part of the operations (msg: { memory, ctl, work, id, threads }). The workers run
 // it, and so does the calling thread as thread 0 when it takes part (src/threads.ts): run(op)
 // does this thread's share of the operation in the control block and returns; a failure (a wasm
-// trap) raises ERROR and releases the barrier instead of throwing.
+// trap) raises ERROR and wakes the others instead of throwing.
 function makeThread(K, msg) {
   const T = msg.threads, id = msg.id, work = msg.work;
   const ctl = new Int32Array(msg.memory.buffer, msg.ctl, GO_BYTE / 4 + MAX_RATES);
   const args = new Float64Array(msg.memory.buffer, msg.ctl + ARGS_BYTE, 16);
   // each thread's speed in potrf (work units per ms, smoothed; 0 = not measured yet), written by
-  // that thread before a barrier and read by all after it, so all cut the rows alike
+  // that thread, read by thread 0 when it cuts a step
   const rates = new Float64Array(msg.memory.buffer, msg.ctl + RATES_BYTE, MAX_RATES);
   // how long thread 0's look-ahead factorisation of a diagonal block took (ms, smoothed), shared
   // the same way: it is not proportional to rows, so it is not in the rates but added to thread
   // 0's share as time
   const look = new Float64Array(msg.memory.buffer, msg.ctl + LOOK_BYTE, 1);
 
-  // A thread whose kernel failed (a wasm trap) raises ERROR and releases the barrier; the others
-  // leave the operation at their next barrier instead of waiting there for it forever.
+  // A thread whose kernel failed (a wasm trap) raises ERROR and wakes the others; they leave the
+  // operation at their next wait instead of waiting there for it forever.
   const ABORT = {};
-  function barrier() {
-    if (Atomics.load(ctl, ERROR) !== 0) throw ABORT;
-    const g = Atomics.load(ctl, BAR_GEN);
-    if (Atomics.add(ctl, BAR_COUNT, 1) === T - 1) {
-      Atomics.store(ctl, BAR_COUNT, 0);
-      Atomics.add(ctl, BAR_GEN, 1);
-      Atomics.notify(ctl, BAR_GEN);
-    } else {
-      let spins = 0;
-      let end = 0;
-      while (Atomics.load(ctl, BAR_GEN) === g) {
-        if ((++spins & 1023) !== 0) continue;
-        const now = performance.now();
-        if (end === 0) end = now + SPIN_BAR_MS;
-        else if (now > end) Atomics.wait(ctl, BAR_GEN, g);
-      }
-    }
-    if (Atomics.load(ctl, ERROR) !== 0) throw ABORT;
-  }
 
-  // chunks are claimed from one counter that only grows during an operation: every thread stops
-  // at its first failed claim, so after a round of C claimable chunks the counter has moved by
-  // exactly C + T, and every thread knows where the next round starts
-  let base = 0;
-  function claimAll(first, C, run) {
-    for (;;) {
-      const i = first + Atomics.add(ctl, CLAIM, 1) - base;
-      if (i >= C) break;
-      run(i);
-    }
-    base += C - first + T;
+  // pieces 0 … C − 1 claimed one at a time from the counter ctl[counter] (zeroed by the calling
+  // thread before the operation): a thread that starts late, or runs slower, takes fewer
+  function claimAll(counter, C, run) {
+    for (let i = Atomics.add(ctl, counter, 1); i < C; i = Atomics.add(ctl, counter, 1)) run(i);
   }
 
   function syrk() {
@@ -215,12 +188,23 @@ function makeThread(K, msg) {
     // Gᵀ is packed once, in row pieces, into a buffer every piece of C then reads (a piece packing
     // its own operands packed the rows below it again: 20% more work at d = 512 with 8 pieces)
     const rows = evenCuts(d, Math.max(T, Math.min(C, Math.floor(d / 64))));
-    claimAll(0, rows.length - 1, (i) => {
+    const R = rows.length - 1;
+    claimAll(CLAIM, R, (i) => {
       if (rows[i] < rows[i + 1]) pack(n, d, rows[i], rows[i + 1], g, ldg, packed);
+      Atomics.add(ctl, PACKED, 1);
+      Atomics.notify(ctl, PACKED);
     });
-    barrier();
+    // every piece of C reads all of the packed Gᵀ (a thread that starts late finds it done)
+    let spins = 0, end = 0;
+    for (let k = Atomics.load(ctl, PACKED); k < R; k = Atomics.load(ctl, PACKED)) {
+      if (Atomics.load(ctl, ERROR) !== 0) throw ABORT;
+      if ((++spins & 255) !== 0) continue;
+      const ms = performance.now();
+      if (end === 0) end = ms + SPIN_WAIT_MS;
+      else if (ms > end) Atomics.wait(ctl, PACKED, k, 1);
+    }
     const cuts = args[15] > 0 ? areaCuts(d, C, 0) : guidedCuts(d, T);
-    claimAll(0, cuts.length - 1, (i) => {
+    claimAll(CLAIM_COLS, cuts.length - 1, (i) => {
       const j0 = cuts[i], j1 = cuts[i + 1];
       if (j0 >= j1) return;
       cols(n, d, j0, j1, alpha, packed, g, ldg, beta, c, ldc, work);
@@ -263,7 +247,7 @@ function makeThread(K, msg) {
       Atomics.notify(st, POTRF_THREAD + 16 * t + 1);
     }
   }
-  // waits until st[i] ≥ v (polls for up to SPIN_BAR_MS, then sleeps on that word, waking at least
+  // waits until st[i] ≥ v (polls for up to SPIN_WAIT_MS, then sleeps on that word, waking at least
   // every ms to look at ERROR and INFO); false when the factorisation has failed (INFO set);
   // throws ABORT when a thread has trapped
   let waited = 0; // ms spent in waitFor (left out of the speeds)
@@ -286,7 +270,7 @@ function makeThread(K, msg) {
       if (now >= v) return true;
       if ((++spins & 255) !== 0) continue;
       const ms = performance.now();
-      if (end === 0) end = ms + SPIN_BAR_MS;
+      if (end === 0) end = ms + SPIN_WAIT_MS;
       else if (ms > end) {
         Atomics.add(st, POTRF_SLEEPERS, 1);
         Atomics.wait(st, i, now, 1);
@@ -506,14 +490,11 @@ function makeThread(K, msg) {
   return {
     ctl,
     run(op) {
-      base = 0;
       try {
         if (op === OP_SYRK) syrk();
         else if (op === OP_POTRF) potrf();
       } catch (e) {
         Atomics.store(ctl, ERROR, 1);
-        Atomics.add(ctl, BAR_GEN, 1);
-        Atomics.notify(ctl, BAR_GEN);
         wakeAll();
       }
       st = null;

@@ -7,25 +7,27 @@
  * workspace. Calls are not posted as messages: the calling thread writes the operation and its
  * arguments into a small control block in the shared memory, moves the go word of each worker
  * that takes part and `Atomics.notify`s it; the workers `Atomics.wait` on their go words, split
- * the work by a rule they all compute the same way, meet at barriers (spin a little, then
- * `Atomics.wait`) inside potrf, and count themselves done. Short calls (init's blockMs) have the
- * calling thread take part as thread 0, where it may block; otherwise it awaits the done count
- * with `Atomics.waitAsync` (or polls), so it is never blocked. Before copying the operands in, the
- * async calls prime the workers (ThreadPool.prime) so that they wake up meanwhile. One operation
- * runs at a time (calls queue).
+ * the work by rules they all compute the same way (or that thread 0 publishes), wait for each
+ * other only where a piece reads what another wrote (poll a little, then `Atomics.wait`), and
+ * count themselves done. Short calls (init's blockMs) have the calling thread take part as thread
+ * 0, where it may block; otherwise it awaits the done count with `Atomics.waitAsync` (or polls),
+ * so it is never blocked. Before copying the operands in, the async calls prime the workers
+ * (ThreadPool.prime) so that they wake up meanwhile. One operation runs at a time (calls queue).
  *
  * Splits (assembly/parallel.ts does the arithmetic; threads-worker.ts decides who does what):
- *   syrk    Gᵀ packed once in row pieces, then the columns of the lower triangle in about 4
- *           pieces of equal area per thread, claimed one at a time from an atomic counter; each
- *           thread mirrors the columns it wrote into the upper triangle.
- *   potrf   per block column: thread 0 factors the diagonal block; each thread owns rows of the
- *           trailing matrix (cut by predicted time at each thread's measured speed, thread 0 on
- *           top, the same rows from step to step as far as the shrinking matrix allows: a cache
- *           line moving between cores costs 0.1–0.2 µs here), solves the panel rows it owns and
- *           packs them into one shared packed panel, then updates its rows from that panel
- *           (nothing is packed twice). Thread 0 first updates the next diagonal block alone and
- *           factors it (look-ahead), so one barrier after the diagonal block and one after the
- *           panel suffice. At the end each thread zeroes a share of the strict upper triangle.
+ *   syrk    Gᵀ packed once in row pieces, then the columns of the lower triangle in pieces, big
+ *           ones first, both claimed one at a time from atomic counters (a thread that starts
+ *           late or runs slower takes fewer); each thread mirrors the columns it wrote into the
+ *           upper triangle.
+ *   potrf   per block column, without barriers: thread 0 factors the diagonal block and cuts the
+ *           step; each thread owns rows of the trailing matrix (cut by predicted time at each
+ *           thread's measured speed, thread 0 on top, the same rows from step to step as far as
+ *           the shrinking matrix allows: a cache line moving between cores costs 0.1–0.2 µs
+ *           here), solves the panel rows it owns and packs them into a shared packed panel (two,
+ *           used by turns), then updates its rows from it, waiting only for the packed rows it
+ *           reads. Thread 0 looks ahead: the next diagonal block, then its rows of the next
+ *           panel, then the rest of its update. Each thread zeroes a share of the strict upper
+ *           triangle at the end.
  * Results are bit-identical to the one-thread kernels: every element sees the same operations in
  * the same order (see assembly/parallel.ts).
  */
@@ -34,15 +36,17 @@ import { THREAD_SOURCE, WORKER_SOURCE } from './threads-worker.js';
 /** Control block layout (Int32 indices; the f64 arguments start at byte 64). */
 export const CTL = {
   DONE: 1,
-  BAR_COUNT: 2,
-  BAR_GEN: 3,
+  /** syrk: pieces of Gᵀ packed */
+  PACKED: 2,
   OP: 4,
   INFO: 5,
   ERROR: 6,
   THREADS: 7,
+  /** syrk: the next piece of Gᵀ to pack; CLAIM_COLS: the next piece of columns */
   CLAIM: 8,
   /** how many workers were signalled (the last one to finish notifies DONE) */
   SIGNALLED: 9,
+  CLAIM_COLS: 10,
   ARGS_BYTE: 64,
   /** 64 f64: each thread's measured speed in potrf (threads-worker.ts) */
   RATES_BYTE: 192,
@@ -296,7 +300,8 @@ export class ThreadPool {
     ctl[CTL.INFO] = 0;
     ctl[CTL.ERROR] = 0;
     ctl[CTL.CLAIM] = 0;
-    ctl[CTL.BAR_COUNT] = 0; // an operation that failed may have left threads counted at a barrier
+    ctl[CTL.CLAIM_COLS] = 0;
+    ctl[CTL.PACKED] = 0;
     ctl[CTL.SIGNALLED] = this.size - first;
     Atomics.store(ctl, CTL.DONE, 0);
     // a pending Atomics.waitAsync does not keep Node's event loop alive: the workers do, meanwhile
