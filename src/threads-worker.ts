@@ -26,6 +26,8 @@ function potrfStateInts(T, steps) { return POTRF_THREAD + 16 * T + steps * 2 * (
 // syrk's pieces start at multiples of ALIGN columns; potrf's row cuts at multiples of ROW_ALIGN
 // (the packed panel's NR-row panels and the MR-row tiles: 8 and 4 rows)
 const ALIGN = 16, ROW_ALIGN = 8, ROW_UNITS = 38;
+// potrf: a step shorter than this (ms, on thread 0 alone) leaves out a thread that has not started
+const LATE_STEP_MS = 0.5;
 const SPIN_CMD = 20000;
 // A worker primed (its go word made odd: an operation follows once the calling thread has copied
 // the operands in) polls for up to PRIMED_SPIN_MS instead of sleeping: its wake-up (0.05–0.5 ms
@@ -331,11 +333,14 @@ function makeThread(K, msg) {
     function decide(k, prevRc, jbPrev) {
       const j0 = k * NB, jb = Math.min(NB, d - j0), m = d - j0 - jb;
       if (m <= 0) return null;
-      // a thread that has not started yet (a sleeping worker wakes 0.05–0.5 ms late here) gets
-      // nothing in this step; thread 0 would wait for it at the end otherwise
+      // A thread that has not started yet (a sleeping worker woke 0.05–0.5 ms late here, now and
+      // then 1 ms) gets nothing in a short step: thread 0 would wait for it at the end. In a long
+      // step it gets its share (it will start well before the step ends; without it, thread 0
+      // would do a first step of d = 1024, a quarter of the work, alone).
       let w = weights();
-      for (let t = 1; t < T; t++) {
-        if (Atomics.load(st, arrived(t)) !== 0) continue;
+      const stepMs = rates[0] > 0 ? ((m * (m + 1)) / 2 + ROW_UNITS * m + (m * jb) / 2) / rates[0] : Infinity;
+      for (let t = 1; t < T && stepMs < LATE_STEP_MS; t++) {
+        if (Atomics.load(st, arrived(t)) !== 0 || (args[13] & 8) !== 0) continue;
         if (w === null) w = new Array(T).fill(1);
         w[t] = 0;
       }

@@ -262,7 +262,8 @@ export class ThreadPool {
   prime(seconds = Infinity): void {
     const ctl = this.ctl();
     const joins = this.joins(seconds);
-    for (let t = joins ? 1 : 0; t < (joins ? this.size : this.size - 1); t++) {
+    const last = joins || (this.probeFlags & 4) !== 0 ? this.size : this.size - 1;
+    for (let t = joins ? 1 : 0; t < last; t++) {
       const i = CTL.GO_BYTE / 4 + t;
       const v = Atomics.load(ctl, i);
       if ((v & 1) === 0) {
