@@ -44,9 +44,10 @@ const IDLE_SPIN_MS = 2;
 // thread (a futex, and a halted vCPU on a cloud host) took 0.1–0.3 ms here, while 20 000 polls
 // last about 20 µs: at d = 512 a two-thread Cholesky once spent 2.3 of its 3.3 ms in barriers.
 const SPIN_WAIT_MS = 2;
-// syrk's columns are cut into about CHUNKS_PER_THREAD pieces per thread, claimed one at a time
-// from an atomic counter: a thread that runs slower (a busy sibling hyperthread, a shared host)
-// takes fewer. (potrf keeps rows on their threads instead and cuts them by measured speed.)
+// syrk packs Gᵀ in up to CHUNKS_PER_THREAD pieces per thread, claimed one at a time from an
+// atomic counter, like its column pieces (guidedCuts): a thread that runs slower (a busy sibling
+// hyperthread, a shared host) or starts later takes fewer. (potrf keeps rows on their threads
+// instead and cuts them by measured speed.)
 const CHUNKS_PER_THREAD = 4;
 
 function start(msg, post) {
@@ -340,7 +341,7 @@ function makeThread(K, msg) {
       let w = weights();
       const stepMs = rates[0] > 0 ? ((m * (m + 1)) / 2 + ROW_UNITS * m + (m * jb) / 2) / rates[0] : Infinity;
       for (let t = 1; t < T && stepMs < LATE_STEP_MS; t++) {
-        if (Atomics.load(st, arrived(t)) !== 0 || (args[13] & 8) !== 0) continue;
+        if (Atomics.load(st, arrived(t)) !== 0) continue;
         if (w === null) w = new Array(T).fill(1);
         w[t] = 0;
       }
