@@ -199,6 +199,24 @@ for (const mode of MODES) {
   });
 }
 
+describe('long calls', () => {
+  // Estimated above blockMs (3 ms by default), a call runs on the workers alone and the calling
+  // thread awaits them; it comes back shortly before the estimated end (a timer) to wait for the
+  // rest blocking. (Whether the event loop turns meanwhile is not asserted: a garbage collection
+  // or a burst of page faults on the calling thread can outlast the call.)
+  it('choleskyAsync and syrkAsync at d = 1024 (both precisions) on the workers alone: the same bits', async () => {
+    const rng = new Rng(0x10a6);
+    for (const Type of FLOAT_TYPES) {
+      const d = 1024;
+      const G = randomMatrix(rng, 256, d, Type);
+      const A = linalg.syrk(G, 256, d, { alpha: 1 / 256 });
+      for (let i = 0; i < d; i++) A[i * d + i] += 0.05;
+      expectSameBits(await linalg.choleskyAsync(A, d), linalg.cholesky(A, d), `cholesky ${typeName(Type)}`);
+      expectSameBits(await linalg.syrkAsync(G, 256, d), linalg.syrk(G, 256, d), `syrk ${typeName(Type)}`);
+    }
+  }, 60000);
+});
+
 describe('a worker that starts late', () => {
   // A sleeping worker woke up 0.05–0.5 ms late on the test machine: potrf gives a thread that has
   // not started by the time a step is cut nothing in that step. Here the workers start 3 ms late
