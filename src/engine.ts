@@ -226,7 +226,8 @@ export interface InitOptions {
    * call whose work is estimated below it runs with the calling thread as one of the `threads`
    * and returns when it is done, as the synchronous call would, only sooner (waking a sleeping
    * thread or the event loop costs 0.05–0.5 ms, a third of a two-thread Cholesky at d = 512);
-   * longer calls run on the workers alone and leave the calling thread free. 0: never block;
+   * longer calls run on the workers alone and leave the calling thread free until about 1 ms
+   * before their estimated end, when it waits for the rest blocking (at most blockMs). 0: never block;
    * Infinity: always take part (the fastest, when nothing else waits for the calling thread).
    * A browser's main thread never blocks, whatever this says.
    */
