@@ -7,7 +7,7 @@
  */
 import { KERNELS_THREADS_WASM_BASE64, KERNELS_WASM_BASE64 } from './wasm.generated.js';
 import { Allocator, MAX_MEMORY_BYTES } from './memory.js';
-import { BLOCK_MS, ThreadPool, threadsUnavailableReason } from './threads.js';
+import { BLOCK_MS, ThreadPool, hardwareThreads, threadsUnavailableReason } from './threads.js';
 
 export type Precision = 'f32' | 'f64';
 export type FloatArray = Float32Array | Float64Array;
@@ -212,8 +212,9 @@ export interface InitOptions {
   /**
    * Worker threads for the async calls (`linalg.syrkAsync`, `linalg.choleskyAsync`, …), default 1
    * (no workers). Needs SharedArrayBuffer (Node; in browsers a cross-origin-isolated page);
-   * elsewhere init() falls back to one thread and `features().threads` says 1. Only the first
-   * init() decides.
+   * elsewhere init() falls back to one thread and `features().threads` says 1. At most as many as
+   * the machine runs at once (os.availableParallelism, navigator.hardwareConcurrency): more would
+   * take turns on the cores, 3–10× slower. Only the first init() decides.
    */
   threads?: number;
   /**
@@ -314,9 +315,17 @@ export function init(options?: InitOptions): Promise<void> {
       let e: Engine | undefined;
       if (o.threads > 1) {
         threadsFallback = threadsUnavailableReason();
-        if (!threadsFallback) {
+        // No more threads than the machine runs at once: on 2 cores, 3 threads ran the async
+        // calls 3–10× slower than one (threads that wait for each other poll, taking turns)
+        let threads = threadsFallback ? 1 : o.threads;
+        const cores = hardwareThreads();
+        if (cores !== undefined && threads > cores) {
+          threads = cores;
+          threadsFallback = `${cores} thread${cores === 1 ? '' : 's'} instead of ${o.threads}: this machine runs ${cores} at once, and more would take turns on its cores`;
+        }
+        if (threads > 1) {
           try {
-            e = await createThreaded(o.threads, o.blockMs);
+            e = await createThreaded(threads, o.blockMs);
           } catch (err) {
             threadsFallback = `starting the workers failed: ${(err as Error)?.message ?? err}`;
           }
@@ -369,7 +378,8 @@ export interface Features {
   relaxedSimd: boolean;
   /** threads of the async calls: the workers of `init({ threads })`, or 1 */
   threads: number;
-  /** why `init({ threads })` runs one thread, when it does */
+  /** why `init({ threads })` runs fewer threads than asked (one, or as many as the machine has
+   *  cores), when it does */
   threadsUnavailable?: string;
   /** size of the embedded kernel module */
   wasmBytes: number;

@@ -121,6 +121,22 @@ export function threadsUnavailableReason(): string | undefined {
   return undefined;
 }
 
+/**
+ * How many threads this machine runs at once (Node: os.availableParallelism; browsers:
+ * navigator.hardwareConcurrency), or undefined where it does not say.
+ */
+export function hardwareThreads(): number | undefined {
+  let n: unknown;
+  if (isNode()) {
+    const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const os = p?.getBuiltinModule?.('os') as { availableParallelism?: () => number; cpus?: () => unknown[] } | undefined;
+    n = os?.availableParallelism?.() ?? os?.cpus?.().length;
+  } else {
+    n = (globalThis as { navigator?: { hardwareConcurrency?: unknown } }).navigator?.hardwareConcurrency;
+  }
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
 function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return typeof p?.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined';
