@@ -4,7 +4,7 @@
  * which thread computes an element, never its operations), at sizes on both sides of every tile
  * and block boundary (NR = 8 / 4, MR = 4, MC = 96, KC = 256, NB = 64, the 16-element split
  * alignment), for syrk (α, β, out), cholesky (shift, out = A, failures), solveSPD and
- * choleskyFactor. Small problems are sent to the workers too (threadTuning.minFlops = 0).
+ * choleskyFactor. Small problems are sent to the workers too (threadTuning's minimums set to 0).
  * Node only: the vitest browser page is not cross-origin isolated (test/browser/threads.browser.test.ts
  * checks the fallback there).
  */
@@ -26,13 +26,17 @@ const MODES = [
 ];
 
 let savedMinFlops = 0;
+let savedMinCholeskyFlops = 0;
 beforeAll(async () => {
   await init({ threads: 2 });
   savedMinFlops = threadTuning.minFlops;
+  savedMinCholeskyFlops = threadTuning.minCholeskyFlops;
   threadTuning.minFlops = 0;
+  threadTuning.minCholeskyFlops = 0;
 });
 afterAll(() => {
   threadTuning.minFlops = savedMinFlops;
+  threadTuning.minCholeskyFlops = savedMinCholeskyFlops;
 });
 
 describe('init({ threads: 2 })', () => {
