@@ -153,12 +153,14 @@ function syrkEnd<T extends FloatArray>(call: SyrkCall<T>, G: FloatArray): T {
 }
 
 /**
- * @internal Below these (syrk n·d², potrf d³/3 flops) an async call runs on the calling thread:
- * waking the workers and the threads' steps cost more than they save. On the 2-vCPU test machine
- * two threads gained from d = 128 for syrk (1.3×) but lost below d ≈ 384 for Cholesky (0.65–0.9×
- * at d = 256, ~1.0× at 384, 1.4× at 448). Tests set both to 0 to send every size to the threads.
+ * @internal Below these an async call runs on the calling thread: waking the workers and the
+ * threads' steps cost more than they save. syrk: n·d² flops; potrf: its time on one thread as
+ * workerSeconds estimates it (d³/3 at 40 GFLOP/s f32, 20 f64). On the 2-vCPU test machine two
+ * threads gained from d = 128 for syrk (1.3×); for Cholesky they broke even near 0.3 ms of work
+ * (d ≈ 320 f32: 0.97–0.99×, 352: 1.12×; d ≈ 256 f64: 0.96–1.04×, 320: 1.15×; d = 256 f32:
+ * 0.73×). Tests set both to 0 to send every size to the threads.
  */
-export const threadTuning = { minFlops: 4e6, minCholeskyFlops: 2e7 };
+export const threadTuning = { minFlops: 4e6, minCholeskySeconds: 3e-4 };
 
 /** About how long `flops` take on `threads` workers (at 40 GFLOP/s f32, 20 f64 each; a guess that
  *  only decides how the main thread waits, see ThreadPool.run). */
@@ -216,7 +218,9 @@ export function factorInWasm(e: Engine, precision: Precision, A: FloatArray, d: 
 /** @internal factorInWasm on the worker threads (one thread without them); the same bits. */
 export async function factorInWasmAsync(e: Engine, precision: Precision, A: FloatArray, d: number, shift: number): Promise<number> {
   const pool = e.pool;
-  if (!pool || d * d * d < 3 * threadTuning.minCholeskyFlops) return factorInWasm(e, precision, A, d, shift);
+  if (!pool || workerSeconds(precision, (d * d * d) / 3, 1) < threadTuning.minCholeskySeconds) {
+    return factorInWasm(e, precision, A, d, shift);
+  }
   const seconds = workerSeconds(precision, (d * d * d) / 3, pool.size);
   pool.prime(seconds); // the workers wake up while A is copied in
   const ap = factorBegin(e, precision, A, d, shift);

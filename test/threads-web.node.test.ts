@@ -58,7 +58,7 @@ export async function battery() {
   try {
     await init({ threads: 2 });
     threadTuning.minFlops = 0;
-    threadTuning.minCholeskyFlops = 0;
+    threadTuning.minCholeskySeconds = 0;
     const differ = [];
     let checked = 0;
     for (const P of [Float32Array, Float64Array]) {

@@ -26,17 +26,17 @@ const MODES = [
 ];
 
 let savedMinFlops = 0;
-let savedMinCholeskyFlops = 0;
+let savedMinCholeskySeconds = 0;
 beforeAll(async () => {
   await init({ threads: 2 });
   savedMinFlops = threadTuning.minFlops;
-  savedMinCholeskyFlops = threadTuning.minCholeskyFlops;
+  savedMinCholeskySeconds = threadTuning.minCholeskySeconds;
   threadTuning.minFlops = 0;
-  threadTuning.minCholeskyFlops = 0;
+  threadTuning.minCholeskySeconds = 0;
 });
 afterAll(() => {
   threadTuning.minFlops = savedMinFlops;
-  threadTuning.minCholeskyFlops = savedMinCholeskyFlops;
+  threadTuning.minCholeskySeconds = savedMinCholeskySeconds;
 });
 
 describe('init({ threads: 2 })', () => {
