@@ -27,7 +27,8 @@ function potrfStateInts(T, steps) { return POTRF_THREAD + 16 * T + steps * 2 * (
 // (the packed panel's NR-row panels and the MR-row tiles: 8 and 4 rows)
 const ALIGN = 16, ROW_ALIGN = 8, ROW_UNITS = 38;
 // potrf: a step shorter than this (ms, on thread 0 alone) leaves out a thread that has not started
-const LATE_STEP_MS = 0.5;
+// (after waiting up to ARRIVE_MS for it before the first step)
+const LATE_STEP_MS = 0.5, ARRIVE_MS = 0.05;
 const SPIN_CMD = 20000;
 // A worker primed (its go word made odd: an operation follows once the calling thread has copied
 // the operands in) polls for up to PRIMED_SPIN_MS instead of sleeping: its wake-up (0.05–0.5 ms
@@ -341,6 +342,12 @@ function makeThread(K, msg) {
       let w = weights();
       const stepMs = rates[0] > 0 ? ((m * (m + 1)) / 2 + ROW_UNITS * m + (m * jb) / 2) / rates[0] : Infinity;
       for (let t = 1; t < T && stepMs < LATE_STEP_MS; t++) {
+        // before the first step, a worker that was polling (primed, or still polling after the
+        // call before) starts within microseconds of thread 0: it is given ARRIVE_MS to do so
+        if (k === 0) {
+          const until = performance.now() + ARRIVE_MS;
+          while (Atomics.load(st, arrived(t)) === 0 && performance.now() < until);
+        }
         if (Atomics.load(st, arrived(t)) !== 0) continue;
         if (w === null) w = new Array(T).fill(1);
         w[t] = 0;
