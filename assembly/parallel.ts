@@ -4,9 +4,9 @@
 // kernel: gemm_nt and gemm_lower_packed give every element of C the same k-order whatever tile it
 // lands in (interior tiles and the temporary tile both end in β·C + α·acc), and read the same
 // values whether packed per piece or once for all, so splitting C by rows or columns, and a TRSM
-// by rows at multiples of its row groups, changes no bit. Ranges are split by the caller at
-// multiples of 16 elements (a multiple of NR, of the TRSM row group RB and of symmetrize's block
-// rows, for both precisions).
+// by rows (each row in a lane of its own), changes no bit. The caller cuts syrk's columns at
+// multiples of 16 (a multiple of NR and of symmetrize's block rows) and potrf's rows at multiples
+// of 8 (a multiple of NR and MR), for both precisions.
 import { KC, NB2, NR, potrfNB } from './config';
 import { gemm_nt, gemm_lower_packed } from './gemm';
 import { pack } from './pack';

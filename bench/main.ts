@@ -17,7 +17,7 @@
 
 import Benchmark from 'benchmark';
 import os from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { init, features, linalg } from '../src/index.js';
 import { plainFor, type FloatArray, type Precision } from './plain.js';
 import { runFisherBench, formatFisherResults } from './fisher.js';
@@ -745,7 +745,6 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
     write(formatFisherResults(fisher) + '\n');
   }
   if (options.json) {
-    const { readFileSync } = await import('node:fs');
     const saved = JSON.parse(readFileSync(options.json, 'utf8'));
     writeFileSync(options.json, JSON.stringify({ ...saved, fisher }, null, 2) + '\n');
     write(`\nresults written to ${options.json}\n`);

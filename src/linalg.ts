@@ -218,10 +218,9 @@ export function factorInWasm(e: Engine, precision: Precision, A: FloatArray, d: 
 /** @internal factorInWasm on the worker threads (one thread without them); the same bits. */
 export async function factorInWasmAsync(e: Engine, precision: Precision, A: FloatArray, d: number, shift: number): Promise<number> {
   const pool = e.pool;
-  if (!pool || workerSeconds(precision, (d * d * d) / 3, 1) < threadTuning.minCholeskySeconds) {
-    return factorInWasm(e, precision, A, d, shift);
-  }
-  const seconds = workerSeconds(precision, (d * d * d) / 3, pool.size);
+  const oneThread = workerSeconds(precision, (d * d * d) / 3, 1);
+  if (!pool || oneThread < threadTuning.minCholeskySeconds) return factorInWasm(e, precision, A, d, shift);
+  const seconds = oneThread / pool.size;
   pool.prime(seconds); // the workers wake up while A is copied in
   const ap = factorBegin(e, precision, A, d, shift);
   let pp = 0;

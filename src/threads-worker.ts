@@ -45,10 +45,10 @@ const IDLE_SPIN_MS = 2;
 // thread (a futex, and a halted vCPU on a cloud host) took 0.1–0.3 ms here, while 20 000 polls
 // last about 20 µs: at d = 512 a two-thread Cholesky once spent 2.3 of its 3.3 ms in barriers.
 const SPIN_WAIT_MS = 2;
-// syrk packs Gᵀ in up to CHUNKS_PER_THREAD pieces per thread, claimed one at a time from an
-// atomic counter, like its column pieces (guidedCuts): a thread that runs slower (a busy sibling
-// hyperthread, a shared host) or starts later takes fewer. (potrf keeps rows on their threads
-// instead and cuts them by measured speed.)
+// syrk packs Gᵀ in up to CHUNKS_PER_THREAD pieces per thread (at least 64 rows each), claimed one
+// at a time from an atomic counter, like its column pieces (guidedCuts): a thread that runs slower
+// (a busy sibling hyperthread, a shared host) or starts later takes fewer. (potrf keeps rows on
+// their threads instead and cuts them by measured speed.)
 const CHUNKS_PER_THREAD = 4;
 
 function start(msg, post) {
@@ -66,14 +66,10 @@ function start(msg, post) {
 function up(x) { return Math.ceil(x / ALIGN) * ALIGN; }
 
 // cuts[0..C] of the columns [0, m) of a lower triangle, each part of about the same area, at
-// multiples of ALIGN; the first part at least firstMin wide
-function areaCuts(m, C, firstMin) {
+// multiples of ALIGN
+function areaCuts(m, C) {
   const cuts = [0];
-  for (let i = 1; i < C; i++) {
-    let c = up(m * (1 - Math.sqrt(1 - i / C)));
-    if (c < firstMin) c = up(firstMin);
-    cuts.push(Math.max(cuts[i - 1], Math.min(m, c)));
-  }
+  for (let i = 1; i < C; i++) cuts.push(Math.max(cuts[i - 1], Math.min(m, up(m * (1 - Math.sqrt(1 - i / C))))));
   cuts.push(m);
   return cuts;
 }
@@ -94,13 +90,6 @@ function guidedCuts(d, T) {
     done = Math.max(done, cuts[cuts.length - 1] * d - (cuts[cuts.length - 1] * (cuts[cuts.length - 1] - 1)) / 2);
   }
   cuts[cuts.length - 1] = d;
-  return cuts;
-}
-
-function evenCuts(m, C) {
-  const cuts = [0];
-  for (let i = 1; i < C; i++) cuts.push(Math.max(cuts[i - 1], Math.min(m, up((m * i) / C))));
-  cuts.push(m);
   return cuts;
 }
 
@@ -177,6 +166,28 @@ function makeThread(K, msg) {
   // operation at their next wait instead of waiting there for it forever.
   const ABORT = {};
 
+  // Waits until view[i] ≥ v: polls for up to SPIN_WAIT_MS, then sleeps on that word (1 ms
+  // timeouts, to look at ERROR and INFO), counted in view[sleepers] meanwhile unless sleepers < 0
+  // (then every writer notifies). False when potrf has failed (INFO set); throws ABORT when a
+  // thread has trapped.
+  function waitAtLeast(view, i, v, sleepers) {
+    let spins = 0, end = 0;
+    for (;;) {
+      if (Atomics.load(ctl, ERROR) !== 0) throw ABORT;
+      if (Atomics.load(ctl, INFO) !== 0) return false;
+      const now = Atomics.load(view, i);
+      if (now >= v) return true;
+      if ((++spins & 255) !== 0) continue;
+      const ms = performance.now();
+      if (end === 0) end = ms + SPIN_WAIT_MS;
+      else if (ms > end) {
+        if (sleepers >= 0) Atomics.add(view, sleepers, 1);
+        Atomics.wait(view, i, now, 1);
+        if (sleepers >= 0) Atomics.sub(view, sleepers, 1);
+      }
+    }
+  }
+
   // pieces 0 … C − 1 claimed one at a time from the counter ctl[counter] (zeroed by the calling
   // thread before the operation): a thread that starts late, or runs slower, takes fewer
   function claimAll(counter, C, run) {
@@ -188,26 +199,18 @@ function makeThread(K, msg) {
     const n = args[1], d = args[2], alpha = args[3], g = args[4], ldg = args[5], beta = args[6], c = args[7], ldc = args[8];
     const packed = args[9];
     const pack = K['syrk_pack' + p], cols = K['syrk_cols_packed' + p], sym = K['symmetrize_rows' + p];
-    const C = T * (args[15] > 0 ? args[15] : CHUNKS_PER_THREAD);
     // Gᵀ is packed once, in row pieces, into a buffer every piece of C then reads (a piece packing
     // its own operands packed the rows below it again: 20% more work at d = 512 with 8 pieces)
-    const rows = evenCuts(d, Math.max(T, Math.min(C, Math.floor(d / 64))));
-    const R = rows.length - 1;
+    const R = Math.max(T, Math.min(T * CHUNKS_PER_THREAD, Math.floor(d / 64)));
+    const rows = weightedCuts(d, R, null);
     claimAll(CLAIM, R, (i) => {
       if (rows[i] < rows[i + 1]) pack(n, d, rows[i], rows[i + 1], g, ldg, packed);
       Atomics.add(ctl, PACKED, 1);
       Atomics.notify(ctl, PACKED);
     });
     // every piece of C reads all of the packed Gᵀ (a thread that starts late finds it done)
-    let spins = 0, end = 0;
-    for (let k = Atomics.load(ctl, PACKED); k < R; k = Atomics.load(ctl, PACKED)) {
-      if (Atomics.load(ctl, ERROR) !== 0) throw ABORT;
-      if ((++spins & 255) !== 0) continue;
-      const ms = performance.now();
-      if (end === 0) end = ms + SPIN_WAIT_MS;
-      else if (ms > end) Atomics.wait(ctl, PACKED, k, 1);
-    }
-    const cuts = args[15] > 0 ? areaCuts(d, C, 0) : guidedCuts(d, T);
+    waitAtLeast(ctl, PACKED, R, -1);
+    const cuts = guidedCuts(d, T);
     claimAll(CLAIM_COLS, cuts.length - 1, (i) => {
       const j0 = cuts[i], j1 = cuts[i + 1];
       if (j0 >= j1) return;
@@ -251,35 +254,16 @@ function makeThread(K, msg) {
       Atomics.notify(st, POTRF_THREAD + 16 * t + 1);
     }
   }
-  // waits until st[i] ≥ v (polls for up to SPIN_WAIT_MS, then sleeps on that word, waking at least
-  // every ms to look at ERROR and INFO); false when the factorisation has failed (INFO set);
-  // throws ABORT when a thread has trapped
+  // waits until st[i] ≥ v (waitAtLeast), timed: false when the factorisation has failed
   let waited = 0; // ms spent in waitFor (left out of the speeds)
   let sumUnits = 0, sumMs = 0; // this thread's work in potrf and its time (rates[id])
   function waitFor(i, v) {
     if (Atomics.load(st, i) >= v && Atomics.load(ctl, INFO) === 0) return true;
     const t = performance.now();
     try {
-      return waitLoop(i, v);
+      return waitAtLeast(st, i, v, POTRF_SLEEPERS);
     } finally {
       waited += performance.now() - t;
-    }
-  }
-  function waitLoop(i, v) {
-    let spins = 0, end = 0;
-    for (;;) {
-      if (Atomics.load(ctl, ERROR) !== 0) throw ABORT;
-      if (Atomics.load(ctl, INFO) !== 0) return false;
-      const now = Atomics.load(st, i);
-      if (now >= v) return true;
-      if ((++spins & 255) !== 0) continue;
-      const ms = performance.now();
-      if (end === 0) end = ms + SPIN_WAIT_MS;
-      else if (ms > end) {
-        Atomics.add(st, POTRF_SLEEPERS, 1);
-        Atomics.wait(st, i, now, 1);
-        Atomics.sub(st, POTRF_SLEEPERS, 1);
-      }
     }
   }
   function failed(info) {
@@ -496,7 +480,7 @@ function makeThread(K, msg) {
     // for another here). Thread 0 takes three shares: when the calling thread takes part, the
     // lines are in its cache since it copied A in (the other thread took 3.5× as long for its
     // share at d = 512, the lines coming from the other core)
-    const z = areaCuts(d, T + 2, 0);
+    const z = areaCuts(d, T + 2);
     K['zero_upper_rows' + p](d, z[id === 0 ? 0 : id + 2], z[id + 3], a, lda);
   }
 

@@ -41,7 +41,6 @@ export const CTL = {
   OP: 4,
   INFO: 5,
   ERROR: 6,
-  THREADS: 7,
   /** syrk: the next piece of Gᵀ to pack; CLAIM_COLS: the next piece of columns */
   CLAIM: 8,
   /** how many workers were signalled (the last one to finish notifies DONE) */
@@ -192,8 +191,6 @@ export class ThreadPool {
   private readonly workers: WorkerLike[];
   private readonly main: ThreadPart | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  /** @internal pieces of work per thread (0: the default, 4); 1 is a static split (for probes) */
-  chunksPerThread = 0;
   /** @internal switches for tests (0: the defaults; 2: the workers start potrf 3 ms late) */
   probeFlags = 0;
   /** @internal whether the calling thread may take part in short calls (tests switch it off) */
@@ -213,7 +210,6 @@ export class ThreadPool {
   static async create(host: ThreadHost, module: WebAssembly.Module, size: number): Promise<ThreadPool> {
     const ctlPtr = host.alloc(CTL.BYTES);
     new Int32Array(host.memory.buffer, ctlPtr, CTL.BYTES / 4).fill(0);
-    new Int32Array(host.memory.buffer, ctlPtr, CTL.BYTES / 4)[CTL.THREADS] = size;
     const works: number[] = [];
     for (let t = 0; t < size; t++) works.push(host.alloc(host.workBytes));
     const workers: WorkerLike[] = [];
@@ -261,7 +257,7 @@ export class ThreadPool {
 
   /** Whether a call of about `seconds` runs with the calling thread taking part (see run). */
   private joins(seconds: number): boolean {
-    return this.main !== undefined && this.mainTakesPart && seconds < this.blockBelow && canBlock();
+    return seconds < this.blockBelow && this.callerTakesPart;
   }
 
   /** @internal whether short calls from this thread run with it taking part (see run) */
@@ -302,7 +298,8 @@ export class ThreadPool {
    * workers 1 … size − 1 and has finished when the promise is returned: waking a sleeping thread
    * took 0.05–0.5 ms here and waking the event loop 0.15–0.35 ms, a third of a two-thread
    * Cholesky at d = 512. Longer calls run on the workers alone, and the calling thread awaits
-   * them through its event loop.
+   * them through its event loop until about WAKE_LEAD_MS before their estimated end, then blocks
+   * for the rest (at most blockBelow).
    */
   run(op: number, args: readonly number[], seconds = Infinity): Promise<number> {
     const next = this.queue.then(() => this.runNow(op, args, seconds));
@@ -315,7 +312,6 @@ export class ThreadPool {
     const a = new Float64Array(this.memory.buffer, this.ctlPtr + CTL.ARGS_BYTE, 16);
     a.fill(0);
     a.set(args);
-    a[15] = this.chunksPerThread;
     a[13] = this.probeFlags;
     const main = this.joins(seconds) ? this.main : undefined;
     const first = main ? 1 : 0;
@@ -338,7 +334,8 @@ export class ThreadPool {
       }
       if (main) {
         main.run(op);
-        this.waitDoneBlocking(ctl, this.size - 1);
+        // it has done its share, so it holds a core of its own: it polls before it sleeps
+        this.waitDoneBlocking(ctl, this.size - 1, SPIN_DONE_MS, Infinity);
       } else if (canBlock() && this.blockBelow > 0 && Number.isFinite(seconds)) {
         // The calling thread is free while the workers compute, but comes back shortly before
         // they should be done (a timer, which fires while they still work) and waits for the
@@ -346,12 +343,7 @@ export class ThreadPool {
         // done cost 0.15–0.35 ms here. It sleeps meanwhile (no polling: the workers hold the cores).
         const ms = Math.floor(seconds * 1000 - WAKE_LEAD_MS);
         if (ms > 0) await Promise.race([delay(ms), this.untilDone(ctl, this.size)]);
-        const end = performance.now() + this.blockBelow * 1000;
-        for (let done = Atomics.load(ctl, CTL.DONE); done < this.size; done = Atomics.load(ctl, CTL.DONE)) {
-          const left = end - performance.now();
-          if (left <= 0) break;
-          Atomics.wait(ctl, CTL.DONE, done, left);
-        }
+        this.waitDoneBlocking(ctl, this.size, 0, this.blockBelow * 1000);
       }
       return await this.waitDone(ctl, this.size - first);
     } finally {
@@ -360,19 +352,18 @@ export class ThreadPool {
   }
 
   /**
-   * Blocks until `count` workers are done: polls for up to SPIN_DONE_MS (the calling thread has
-   * done its share, so it holds a core of its own), then Atomics.wait.
+   * Blocks until `count` workers are done or `maxMs` have passed: polls for up to `spinMs`, then
+   * Atomics.wait.
    */
-  private waitDoneBlocking(ctl: Int32Array, count: number): void {
-    let spins = 0;
-    let end = 0;
-    for (;;) {
+  private waitDoneBlocking(ctl: Int32Array, count: number, spinMs: number, maxMs: number): void {
+    const start = performance.now();
+    for (let spins = 0; ; ) {
       const done = Atomics.load(ctl, CTL.DONE);
       if (done >= count) return;
-      if ((++spins & 1023) !== 0) continue;
-      const now = performance.now();
-      if (end === 0) end = now + SPIN_DONE_MS;
-      else if (now > end) Atomics.wait(ctl, CTL.DONE, done, 1);
+      if ((++spins & 1023) !== 0 && spinMs > 0) continue;
+      const waited = performance.now() - start;
+      if (waited >= maxMs) return;
+      if (waited > spinMs) Atomics.wait(ctl, CTL.DONE, done, Math.min(1, maxMs - waited));
     }
   }
 
