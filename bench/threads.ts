@@ -11,6 +11,7 @@
 
 import { init, features, linalg } from '../src/index.js';
 import type { FloatArray, Precision } from './plain.js';
+import { calibrateHost, formatHost, type HostCalibration } from './host.js';
 
 export interface ThreadsCaseResult {
   name: string;
@@ -72,8 +73,15 @@ function inputs(P: Float32ArrayConstructor | Float64ArrayConstructor, n: number,
   return { G, A };
 }
 
+export interface ThreadsReport {
+  features: unknown;
+  cases: ThreadsCaseResult[];
+  /** the host's ceiling (see bench/host.ts), measured before and after the cases */
+  host?: { before: HostCalibration; after: HostCalibration };
+}
+
 /** Initialises with `threads` workers (must be the first init of the process) and measures. */
-export async function runThreadsBench(o: ThreadsOptions): Promise<{ features: unknown; cases: ThreadsCaseResult[] }> {
+export async function runThreadsBench(o: ThreadsOptions): Promise<ThreadsReport> {
   await init(o.blockMs === undefined ? { threads: o.threads } : { threads: o.threads, blockMs: o.blockMs });
   const f = features();
   const progress = o.progress ?? (() => {});
@@ -82,6 +90,13 @@ export async function runThreadsBench(o: ThreadsOptions): Promise<{ features: un
   const samples = o.quick ? 5 : 21;
   const coldSamples = o.quick ? 3 : 11;
   const cases: ThreadsCaseResult[] = [];
+  const calibrate = async (when: string): Promise<HostCalibration | null> => {
+    if (f.threads < 2) return null;
+    const h = await calibrateHost(f.threads, o.quick ? { ms: 150, rounds: 2 } : {});
+    progress(formatHost(h, when));
+    return h;
+  };
+  const before = await calibrate('before');
   for (const op of ['syrk', 'cholesky'] as const) {
     for (const d of sizes) {
       for (const precision of ['f32', 'f64'] as const) {
@@ -141,10 +156,11 @@ export async function runThreadsBench(o: ThreadsOptions): Promise<{ features: un
       }
     }
   }
-  return { features: f, cases };
+  const after = await calibrate('after');
+  return before && after ? { features: f, cases, host: { before, after } } : { features: f, cases };
 }
 
-export function formatThreadsReport(r: { features: unknown; cases: ThreadsCaseResult[] }, header: string[]): string {
+export function formatThreadsReport(r: ThreadsReport, header: string[]): string {
   const threads = (r.features as { threads: number }).threads;
   const cols = ['op', 'd', 'prec', '1 thread med', 'best', `${threads} threads med`, 'best', 'speed-up med', 'best', 'after idling', 'same bits'];
   const rows = r.cases.map((c) => [
@@ -156,5 +172,7 @@ export function formatThreadsReport(r: { features: unknown; cases: ThreadsCaseRe
   const widths = cols.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const fmt = (x: string[]) => x.map((s, i) => (i === 0 || i === 2 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ').trimEnd();
   const note = threads > 1 ? [] : [`threads unavailable: ${JSON.stringify(r.features)}`];
+  // the ceiling of the speed-ups, in the same minutes
+  if (r.host) note.push(formatHost(r.host.before, 'before'), formatHost(r.host.after, 'after'));
   return [...header, ...note, '', fmt(cols), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n') + '\n';
 }
