@@ -100,6 +100,8 @@ Options:
   --threads <k>      instead of the table: syrk and cholesky (d = 512, 1024 unless --sizes) on k
                      worker threads (linalg.syrkAsync, linalg.choleskyAsync) against one thread,
                      interleaved call by call, with a check that the results are bit-identical
+                     (before and after: the host's ceiling, k independent one-thread
+                     factorisations side by side against one alone)
   --block-ms <ms>    with --threads: init({ threads, blockMs }) (default 3: calls estimated under
                      3 ms have the calling thread take part; Infinity: all calls, 0: none)
   --help             this text
