@@ -3,7 +3,8 @@
 // first one worker alone and then all k at once. Their summed rate over the lone worker's is the
 // ceiling of any k-thread speed-up measured in the same minutes: nothing is shared but the cores.
 // On a cloud host the two vCPUs are at times not two cores' worth (a sibling hyperthread busy with
-// another tenant): this ratio read 1.65-2.04 on the machine of bench/RESULTS.md within one hour.
+// another tenant): on the machine of bench/RESULTS.md the median of a run's rounds read 1.65–2.04
+// within an hour, and single rounds up to 2.7 when the lone worker had the slower vCPU.
 
 import { Worker } from 'node:worker_threads';
 import { KERNELS_WASM_BASE64 } from '../src/wasm.generated.js';
@@ -58,14 +59,22 @@ export async function calibrateHost(threads: number, o: { d?: number; ms?: numbe
       const w = new Worker(SOURCE, { eval: true, workerData: { module: compiled, d } });
       workers.push(w);
       await new Promise<void>((resolve, reject) => {
-        w.once('message', () => resolve());
-        w.once('error', reject);
+        const fail = (e: Error) => reject(e);
+        w.once('message', () => {
+          w.off('error', fail);
+          resolve();
+        });
+        w.once('error', fail);
       });
     }
     const run = (w: Worker): Promise<number> =>
       new Promise((resolve, reject) => {
-        w.once('message', resolve);
-        w.once('error', reject);
+        const fail = (e: Error) => reject(e);
+        w.once('message', (x: number) => {
+          w.off('error', fail);
+          resolve(x);
+        });
+        w.once('error', fail);
         w.postMessage(ms);
       });
     const rounds: { alone: number; together: number[] }[] = [];

@@ -158,9 +158,17 @@ function syrkEnd<T extends FloatArray>(call: SyrkCall<T>, G: FloatArray): T {
  * workerSeconds estimates it (d³/3 at 40 GFLOP/s f32, 20 f64). On the 2-vCPU test machine two
  * threads gained from d = 128 for syrk (1.3×); for Cholesky they broke even near 0.3 ms of work
  * (d ≈ 320 f32: 0.97–0.99×, 352: 1.12×; d ≈ 256 f64: 0.96–1.04×, 320: 1.15×; d = 256 f32:
- * 0.73×). Tests set both to 0 to send every size to the threads.
+ * 0.73×).
+ * asleepSeconds (on one thread, the same estimates): below it a call that finds the workers
+ * asleep (no call for more than 2 ms) runs on the calling thread too (ThreadPool.asleepFor). Two
+ * threads against one 10 ms after the last call: Cholesky d = 384 f32 (0.47 ms) 0.48–0.59×,
+ * d = 320 f64 (0.55 ms) 0.85–0.88×, syrk d = 256 f32 (0.4 ms) 0.82×; above it they gained or about
+ * broke even (Cholesky d = 384 f64, 0.94 ms: 0.91–1.04×; d = 448 f32, 0.75 ms: 0.87–0.92×, and
+ * 1.01–1.12× 1–7 ms after the last call; d = 512 f32: 0.96–0.99×, 1.06–1.19× after 2.5–7 ms; syrk
+ * d = 256 f64 1.19×, d = 384 f32 1.10–1.34×).
+ * Tests set all three to 0 to send every size to the threads.
  */
-export const threadTuning = { minFlops: 4e6, minCholeskySeconds: 3e-4 };
+export const threadTuning = { minFlops: 4e6, minCholeskySeconds: 3e-4, asleepSeconds: 6e-4 };
 
 /** About how long `flops` take on `threads` workers (at 40 GFLOP/s f32, 20 f64 each; a guess that
  *  only decides how the main thread waits, see ThreadPool.run). */
@@ -176,7 +184,15 @@ function workerSeconds(precision: Precision, flops: number, threads: number): nu
 async function syrkAsync<T extends FloatArray>(G: T, n: number, d: number, opts?: SyrkOptions<T>): Promise<T> {
   const pool = getEngine().pool;
   if (!pool || n * d * d < threadTuning.minFlops) return syrk(G, n, d, opts);
-  const seconds = workerSeconds(check.precisionOf('G', G), n * d * d, pool.size);
+  const oneThread = workerSeconds(check.precisionOf('G', G), n * d * d, 1);
+  if (oneThread < threadTuning.asleepSeconds && pool.asleepFor(oneThread)) {
+    try {
+      return syrk(G, n, d, opts);
+    } finally {
+      pool.callEnded();
+    }
+  }
+  const seconds = oneThread / pool.size;
   pool.prime(seconds); // the workers wake up while G is copied in
   const call = syrkBegin(G, n, d, opts);
   let pp = 0;
@@ -220,6 +236,13 @@ export async function factorInWasmAsync(e: Engine, precision: Precision, A: Floa
   const pool = e.pool;
   const oneThread = workerSeconds(precision, (d * d * d) / 3, 1);
   if (!pool || oneThread < threadTuning.minCholeskySeconds) return factorInWasm(e, precision, A, d, shift);
+  if (oneThread < threadTuning.asleepSeconds && pool.asleepFor(oneThread)) {
+    try {
+      return factorInWasm(e, precision, A, d, shift);
+    } finally {
+      pool.callEnded();
+    }
+  }
   const seconds = oneThread / pool.size;
   pool.prime(seconds); // the workers wake up while A is copied in
   const ap = factorBegin(e, precision, A, d, shift);

@@ -10,6 +10,11 @@
  * sizes, the number of threads and the speeds measured in shared memory), so no thread is told
  * its range.
  */
+/** How long a primed worker polls (ms; see PRIMED_SPIN_MS in the source below). */
+export const PRIMED_SPIN_MS = 5;
+/** How long the workers that took part in a call with the calling thread poll after it (ms). */
+export const IDLE_SPIN_MS = 2;
+
 // (No require(), import() or 'node:' in the text: the ESM bundle must not look like it imports.)
 export const THREAD_SOURCE = String.raw`
 'use strict';
@@ -33,13 +38,13 @@ const SPIN_CMD = 20000;
 // A worker primed (its go word made odd: an operation follows once the calling thread has copied
 // the operands in) polls for up to PRIMED_SPIN_MS instead of sleeping: its wake-up (0.05–0.5 ms
 // here) then overlaps the copy instead of following it.
-const PRIMED_SPIN_MS = 5;
+const PRIMED_SPIN_MS = ${PRIMED_SPIN_MS};
 // After a call that the calling thread took part in (a short one), the workers that took part
 // poll for IDLE_SPIN_MS before they sleep: calls often come in a loop with a little other work in
 // between, and a sleeping worker woke up 0.05–0.5 ms late here, a third of a two-thread Cholesky
 // at d = 512. Only those size − 1 workers poll, on the cores the call used, while the calling
 // thread goes on (as OpenMP runtimes do, they spin a little before they sleep).
-const IDLE_SPIN_MS = 2;
+const IDLE_SPIN_MS = ${IDLE_SPIN_MS};
 // Inside an operation a thread that waits for another polls for up to SPIN_WAIT_MS before it
 // sleeps: the other threads are working, so its core would idle anyway, and waking a sleeping
 // thread (a futex, and a halted vCPU on a cloud host) took 0.1–0.3 ms here, while 20 000 polls

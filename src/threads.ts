@@ -31,7 +31,7 @@
  * Results are bit-identical to the one-thread kernels: every element sees the same operations in
  * the same order (see assembly/parallel.ts).
  */
-import { THREAD_SOURCE, WORKER_SOURCE } from './threads-worker.js';
+import { IDLE_SPIN_MS, PRIMED_SPIN_MS, THREAD_SOURCE, WORKER_SOURCE } from './threads-worker.js';
 
 /** Control block layout (Int32 indices; the f64 arguments start at byte 64). */
 export const CTL = {
@@ -164,6 +164,8 @@ export const BLOCK_MS = 3;
 const SPIN_DONE_MS = 2;
 /** Long calls: how long before the estimated end the calling thread comes back to wait blocking. */
 const WAKE_LEAD_MS = 1;
+/** The workers' polling windows start a little before the calling thread sees a call end. */
+const AWAKE_MARGIN_MS = 0.25;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -198,6 +200,13 @@ export class ThreadPool {
   /** @internal calls estimated shorter than this (seconds) let the calling thread take part
    *  (init's blockMs) */
   blockBelow = BLOCK_MS / 1000;
+  /** @internal calls run on the threads so far (tests) */
+  runs = 0;
+  /** performance.now() until which the workers poll (primed, or after a call the calling thread
+   *  took part in), with a margin; 0: asleep */
+  private awakeUntil = 0;
+  /** performance.now() at the end of the last async call, on the threads or not */
+  private lastCallEnd = -Infinity;
 
   private constructor(size: number, memory: WebAssembly.Memory, ctlPtr: number, workers: WorkerLike[], main: ThreadPart | undefined) {
     this.size = size;
@@ -284,11 +293,31 @@ export class ThreadPool {
     for (let t = joins ? 1 : 0; t < last; t++) {
       const i = CTL.GO_BYTE / 4 + t;
       const v = Atomics.load(ctl, i);
-      if ((v & 1) === 0) {
-        Atomics.store(ctl, i, v + 1);
-        Atomics.notify(ctl, i);
-      }
+      // odd already: primed before, but perhaps asleep again since (any change wakes it)
+      Atomics.store(ctl, i, v + ((v & 1) !== 0 ? 2 : 1));
+      Atomics.notify(ctl, i);
     }
+    this.awakeUntil = performance.now() + PRIMED_SPIN_MS - AWAKE_MARGIN_MS;
+  }
+
+  /**
+   * For an async call of about `oneThreadSeconds` of work on one thread, below the size at which
+   * waking a sleeping worker pays (see threadTuning in linalg.ts): true when the workers are asleep,
+   * and the call should run on the calling thread. Waking one took 0.05–1.3 ms here, and the notify
+   * itself held the calling thread ~50 µs (up to 1.8 ms). If calls come in quick succession (the
+   * last ended under PRIMED_SPIN_MS ago), the workers are primed for the calls that follow. The
+   * caller calls callEnded() after running it.
+   */
+  asleepFor(oneThreadSeconds: number): boolean {
+    const now = performance.now();
+    if (now < this.awakeUntil) return false;
+    if (now - this.lastCallEnd < PRIMED_SPIN_MS) this.prime(oneThreadSeconds / this.size);
+    return true;
+  }
+
+  /** Notes the end of an async call that ran without the threads (see asleepFor). */
+  callEnded(): void {
+    this.lastCallEnd = performance.now();
   }
 
   /**
@@ -315,6 +344,7 @@ export class ThreadPool {
     a[13] = this.probeFlags;
     const main = this.joins(seconds) ? this.main : undefined;
     const first = main ? 1 : 0;
+    this.runs++;
     ctl[CTL.OP] = op;
     ctl[CTL.INFO] = 0;
     ctl[CTL.ERROR] = 0;
@@ -348,6 +378,11 @@ export class ThreadPool {
       return await this.waitDone(ctl, this.size - first);
     } finally {
       for (let t = first; t < this.size; t++) this.workers[t].unref?.();
+      // after a call the calling thread took part in, its workers poll for IDLE_SPIN_MS; after
+      // one on the workers alone they sleep at once
+      const now = performance.now();
+      this.awakeUntil = main ? now + IDLE_SPIN_MS - AWAKE_MARGIN_MS : 0;
+      this.lastCallEnd = now;
     }
   }
 

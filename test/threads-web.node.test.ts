@@ -59,6 +59,7 @@ export async function battery() {
     await init({ threads: 2 });
     threadTuning.minFlops = 0;
     threadTuning.minCholeskySeconds = 0;
+    threadTuning.asleepSeconds = 0;
     const differ = [];
     let checked = 0;
     for (const P of [Float32Array, Float64Array]) {

@@ -25,18 +25,14 @@ const MODES = [
   { name: 'the workers alone', blockBelow: 0 },
 ];
 
-let savedMinFlops = 0;
-let savedMinCholeskySeconds = 0;
+const savedTuning = { ...threadTuning };
+const everySizeOnTheThreads = { minFlops: 0, minCholeskySeconds: 0, asleepSeconds: 0 };
 beforeAll(async () => {
   await init({ threads: 2 });
-  savedMinFlops = threadTuning.minFlops;
-  savedMinCholeskySeconds = threadTuning.minCholeskySeconds;
-  threadTuning.minFlops = 0;
-  threadTuning.minCholeskySeconds = 0;
+  Object.assign(threadTuning, everySizeOnTheThreads);
 });
 afterAll(() => {
-  threadTuning.minFlops = savedMinFlops;
-  threadTuning.minCholeskySeconds = savedMinCholeskySeconds;
+  Object.assign(threadTuning, savedTuning);
 });
 
 describe('init({ threads: 2 })', () => {
@@ -246,6 +242,33 @@ describe('a worker that starts late', () => {
         pool.probeFlags = 0;
         pool.blockBelow = saved;
       }
+    });
+  }
+});
+
+describe('short calls that find the workers asleep', () => {
+  afterAll(() => {
+    Object.assign(threadTuning, everySizeOnTheThreads);
+  });
+  for (const [op, Type] of [['cholesky', Float32Array], ['syrk', Float64Array]] as const) {
+    it(`${op} ${typeName(Type)}: runs on the calling thread after idling, on the threads again in a loop, the same bits`, async () => {
+      Object.assign(threadTuning, savedTuning);
+      const pool = getEngine().pool!;
+      const rng = new Rng(op === 'syrk' ? 0x51ee : 0x5eef);
+      // under the default asleepSeconds (0.6 ms at the one-thread estimate: d³/3 or n·d² at 40 GFLOP/s f32, 20 f64)
+      const d = op === 'syrk' ? 256 : 400, n = 100;
+      const A = randomSPD(rng, d, Type), G = randomMatrix(rng, n, d, Type);
+      const sync = () => (op === 'syrk' ? linalg.syrk(G, n, d) : linalg.cholesky(A, d));
+      const async_ = () => (op === 'syrk' ? linalg.syrkAsync(G, n, d) : linalg.choleskyAsync(A, d));
+      const want = sync();
+      // the workers poll for at most 5 ms after a call or a prime: 30 ms later they are asleep
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const runs = pool.runs;
+      expectSameBits(await async_(), want, 'after idling');
+      expect(pool.runs, 'the call after idling ran on the calling thread').toBe(runs);
+      // calls in quick succession wake the workers for the calls that follow
+      for (let i = 0; i < 8; i++) expectSameBits(await async_(), want, `call ${i} of a loop`);
+      expect(pool.runs, 'a loop of calls runs on the threads again').toBeGreaterThan(runs);
     });
   }
 });
