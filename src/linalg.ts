@@ -7,7 +7,7 @@
  */
 import { getEngine, type Engine, type FloatArray, type Precision } from './engine.js';
 import { NotPositiveDefiniteError } from './errors.js';
-import { OP, potrfStateBytes } from './threads.js';
+import { OP, potrfStateBytes, type ThreadPool } from './threads.js';
 import * as check from './validate.js';
 
 export type { FloatArray, Precision };
@@ -177,6 +177,20 @@ function workerSeconds(precision: Precision, flops: number, threads: number): nu
 }
 
 /**
+ * A call of about `oneThread` seconds on one thread, below threadTuning.asleepSeconds, that finds
+ * the workers asleep (ThreadPool.asleepFor) runs `alone` on the calling thread: `{ result }`.
+ * Otherwise undefined, and the call goes to the threads.
+ */
+function aloneIfAsleep<R>(pool: ThreadPool, oneThread: number, alone: () => R): { result: R } | undefined {
+  if (oneThread >= threadTuning.asleepSeconds || !pool.asleepFor(oneThread)) return undefined;
+  try {
+    return { result: alone() };
+  } finally {
+    pool.callEnded();
+  }
+}
+
+/**
  * `linalg.syrk` on the worker threads of `init({ threads })`; the same result, bit for bit.
  * Without workers (or for small problems) it runs on the calling thread. G and out are read
  * before the promise is returned; `out` is written when it resolves. Errors reject.
@@ -185,13 +199,8 @@ async function syrkAsync<T extends FloatArray>(G: T, n: number, d: number, opts?
   const pool = getEngine().pool;
   if (!pool || n * d * d < threadTuning.minFlops) return syrk(G, n, d, opts);
   const oneThread = workerSeconds(check.precisionOf('G', G), n * d * d, 1);
-  if (oneThread < threadTuning.asleepSeconds && pool.asleepFor(oneThread)) {
-    try {
-      return syrk(G, n, d, opts);
-    } finally {
-      pool.callEnded();
-    }
-  }
+  const alone = aloneIfAsleep(pool, oneThread, () => syrk(G, n, d, opts));
+  if (alone) return alone.result;
   const seconds = oneThread / pool.size;
   pool.prime(seconds); // the workers wake up while G is copied in
   const call = syrkBegin(G, n, d, opts);
@@ -236,13 +245,8 @@ export async function factorInWasmAsync(e: Engine, precision: Precision, A: Floa
   const pool = e.pool;
   const oneThread = workerSeconds(precision, (d * d * d) / 3, 1);
   if (!pool || oneThread < threadTuning.minCholeskySeconds) return factorInWasm(e, precision, A, d, shift);
-  if (oneThread < threadTuning.asleepSeconds && pool.asleepFor(oneThread)) {
-    try {
-      return factorInWasm(e, precision, A, d, shift);
-    } finally {
-      pool.callEnded();
-    }
-  }
+  const alone = aloneIfAsleep(pool, oneThread, () => factorInWasm(e, precision, A, d, shift));
+  if (alone) return alone.result;
   const seconds = oneThread / pool.size;
   pool.prime(seconds); // the workers wake up while A is copied in
   const ap = factorBegin(e, precision, A, d, shift);
