@@ -707,7 +707,7 @@ export class EmpiricalFisher {
     const s2 = this.sigma2;
     // the store factors (F + λI)/σ² = c·S + (λ/σ²)·I
     const lambda = this._damping / s2;
-    if (lambda > 2 ** 100) {
+    if (lambda > 1.2676506002282294e30 /* 2¹⁰⁰, exactly */) {
       // F is below λ·2⁻¹⁰⁰: (F + λI)⁻¹g = g/λ to every digit of either precision
       this._factorizations++;
       this.negligibleF = true;
