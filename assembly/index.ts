@@ -78,3 +78,14 @@ export { promote_f32_f64, demote_f64_f32, gemv_n_f32f64, gemv_t_f32f64 } from '.
 
 // largest magnitude: see scan.ts
 export { max_abs_f32, max_abs_f64 } from './scan';
+
+// symmetric eigendecomposition pieces: see sytrd.ts
+import { sytrd, ormtr, sytrdWorkBytes, ormtrWorkBytes } from './sytrd';
+export function sytrd_f32(d: i32, a: usize, lda: i32, dd: usize, e: usize, tau: usize, work: usize, ework: usize): void { sytrd<f32>(d, a, lda, dd, e, tau, work, ework); }
+export function sytrd_f64(d: i32, a: usize, lda: i32, dd: usize, e: usize, tau: usize, work: usize, ework: usize): void { sytrd<f64>(d, a, lda, dd, e, tau, work, ework); }
+export function ormtr_f32(d: i32, m: i32, a: usize, lda: i32, tau: usize, x: usize, ldx: i32, work: usize, ework: usize): void { ormtr<f32>(d, m, a, lda, tau, x, ldx, work, ework); }
+export function ormtr_f64(d: i32, m: i32, a: usize, lda: i32, tau: usize, x: usize, ldx: i32, work: usize, ework: usize): void { ormtr<f64>(d, m, a, lda, tau, x, ldx, work, ework); }
+export function sytrd_work_bytes_f32(d: i32): f64 { return <f64>sytrdWorkBytes<f32>(d); }
+export function sytrd_work_bytes_f64(d: i32): f64 { return <f64>sytrdWorkBytes<f64>(d); }
+export function ormtr_work_bytes_f32(d: i32, m: i32): f64 { return <f64>ormtrWorkBytes<f32>(d, m); }
+export function ormtr_work_bytes_f64(d: i32, m: i32): f64 { return <f64>ormtrWorkBytes<f64>(d, m); }
