@@ -78,3 +78,9 @@ export { promote_f32_f64, demote_f64_f32, gemv_n_f32f64, gemv_t_f32f64 } from '.
 
 // largest magnitude: see scan.ts
 export { max_abs_f32, max_abs_f64 } from './scan';
+
+// symmetric tridiagonal eigensolvers (f64 only): see tridiag.ts
+import { sterf, stedc, stedcWorkBytes } from './tridiag';
+export function sterf_f64(n: i32, d: usize, e: usize): i32 { return sterf(n, d, e); }
+export function stedc_f64(n: i32, d: usize, e: usize, z: usize, ldz: i32, work: usize): i32 { return stedc(n, d, e, z, ldz, work); }
+export function stedc_work_bytes(n: i32): i32 { return stedcWorkBytes(n); }
