@@ -89,3 +89,9 @@ export function sytrd_work_bytes_f32(d: i32): f64 { return <f64>sytrdWorkBytes<f
 export function sytrd_work_bytes_f64(d: i32): f64 { return <f64>sytrdWorkBytes<f64>(d); }
 export function ormtr_work_bytes_f32(d: i32, m: i32): f64 { return <f64>ormtrWorkBytes<f32>(d, m); }
 export function ormtr_work_bytes_f64(d: i32, m: i32): f64 { return <f64>ormtrWorkBytes<f64>(d, m); }
+
+// symmetric tridiagonal eigensolvers (f64 only): see tridiag.ts
+import { sterf, stedc, stedcWorkBytes } from './tridiag';
+export function sterf_f64(n: i32, d: usize, e: usize): i32 { return sterf(n, d, e); }
+export function stedc_f64(n: i32, d: usize, e: usize, z: usize, ldz: i32, work: usize): i32 { return stedc(n, d, e, z, ldz, work); }
+export function stedc_work_bytes(n: i32): i32 { return stedcWorkBytes(n); }
