@@ -95,3 +95,10 @@ import { sterf, stedc, stedcWorkBytes } from './tridiag';
 export function sterf_f64(n: i32, d: usize, e: usize): i32 { return sterf(n, d, e); }
 export function stedc_f64(n: i32, d: usize, e: usize, z: usize, ldz: i32, work: usize): i32 { return stedc(n, d, e, z, ldz, work); }
 export function stedc_work_bytes(n: i32): i32 { return stedcWorkBytes(n); }
+
+// the symmetric eigendecomposition: see eigh.ts
+import { eigh, eighWorkBytes } from './eigh';
+export function eigh_f32(d: i32, a: usize, lda: i32, w: usize, z: usize, ldz: i32, vectors: i32, work: usize, ework: usize): i32 { return eigh<f32>(d, a, lda, w, z, ldz, vectors != 0, work, ework); }
+export function eigh_f64(d: i32, a: usize, lda: i32, w: usize, z: usize, ldz: i32, vectors: i32, work: usize, ework: usize): i32 { return eigh<f64>(d, a, lda, w, z, ldz, vectors != 0, work, ework); }
+export function eigh_work_bytes_f32(d: i32, vectors: i32): f64 { return eighWorkBytes<f32>(d, vectors != 0); }
+export function eigh_work_bytes_f64(d: i32, vectors: i32): f64 { return eighWorkBytes<f64>(d, vectors != 0); }
