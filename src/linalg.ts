@@ -597,7 +597,8 @@ export interface EighOptions<T extends FloatArray = FloatArray> {
   /** d × d eigenvectors, same type as A, vector k at vectors[k·d … k·d + d); filled and returned;
    *  may be A itself (A is read first). Not allowed with valuesOnly. */
   vectors?: T;
-  /** true: eigenvalues only (about 3× faster with d in the hundreds); default false */
+  /** true: eigenvalues only (no eigenvectors of the tridiagonal matrix, no back-transformation:
+   *  several times faster); default false */
   valuesOnly?: boolean;
 }
 
