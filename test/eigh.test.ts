@@ -485,6 +485,55 @@ describe.each(types)('kernels sytrd and ormtr %s', (name, Type) => {
   });
 });
 
+describe.each(types)('kernel eigh %s: stays inside its arguments', (name, Type) => {
+  it.each([1, 5, NB + 1, 2 * QB + 3])('d = %i: ldz > d, sentinels after w, around z, after ework; the same values as linalg.eigh', (d) => {
+    const e = getEngine();
+    const p = typeName(Type);
+    const b = Type.BYTES_PER_ELEMENT;
+    const A = Type.from(randomSymmetric(new Rng(4000 + d), d)) as FloatArray;
+    const ref = linalg.eigh(A, d);
+    for (const vectors of [1, 0]) {
+      const lda = d + 1;
+      const ldz = d + 2;
+      const wb = (e.exports[`eigh_work_bytes_${p}`] as (d: number, v: number) => number)(d, vectors);
+      expect(wb % 16, 'ework bytes a multiple of 16').toBe(0);
+      const ap = e.alloc(d * lda * b);
+      const wp = e.alloc((d + 8) * b);
+      const zp = e.alloc((d * ldz + 8) * b);
+      const ew = e.alloc(wb + 256);
+      try {
+        const av = e.view(p, ap, d * lda);
+        av.fill(NaN);
+        for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) av[i * lda + j] = A[i * d + j];
+        e.view(p, wp, d + 8).fill(999);
+        e.view(p, zp, d * ldz + 8).fill(999);
+        new Uint8Array(e.memory.buffer, ew + wb, 256).fill(0xa5);
+        const info = (e.exports[`eigh_${p}`] as (...a: number[]) => number)(d, ap, lda, wp, vectors ? zp : 0, ldz, vectors, e.work, ew);
+        expect(info).toBe(0);
+        const w = e.view(p, wp, d + 8);
+        for (let k = 0; k < 8; k++) expect(w[d + k], `w sentinel ${k}`).toBe(999);
+        if (vectors) {
+          expectSameBits(w.slice(0, d) as FloatArray, ref.values, 'values');
+          const z = e.view(p, zp, d * ldz + 8);
+          for (let k = 0; k < d; k++) {
+            expectSameBits(z.slice(k * ldz, k * ldz + d) as FloatArray, ref.vectors.subarray(k * d, k * d + d) as FloatArray, `vector ${k}`);
+            for (let j = d; j < ldz; j++) expect(z[k * ldz + j], `z padding (${k}, ${j})`).toBe(999);
+          }
+          for (let k = 0; k < 8; k++) expect(z[d * ldz + k], `z sentinel ${k}`).toBe(999);
+        } else {
+          const du = 30 * d * unitRoundoff(Type) * Math.max(Math.abs(ref.values[0]), Math.abs(ref.values[d - 1]));
+          for (let k = 0; k < d; k++) expect(Math.abs(w[k] - ref.values[k])).toBeLessThanOrEqual(du);
+          expect(Array.from(e.view(p, zp, d * ldz + 8)).every((x) => x === 999), 'z not touched without vectors').toBe(true);
+        }
+        const tail = new Uint8Array(e.memory.buffer, ew + wb, 256);
+        expect(tail.every((x) => x === 0xa5), `${name}: nothing written past eigh_work_bytes`).toBe(true);
+      } finally {
+        for (const q of [ap, wp, zp, ew]) e.free(q);
+      }
+    }
+  });
+});
+
 describe('report', () => {
   it('worst scaled residuals (‖AV − VΛ‖/(‖A‖du), max|VᵀV − I|/(du), |λ − ref|/(‖A‖₂du))', () => {
     console.log(`eigh worst scaled residuals: ${JSON.stringify(worst)}`);
