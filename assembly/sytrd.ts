@@ -11,7 +11,7 @@
 //   off-diagonal e[i] = T[i+1, i] (stored at A[i+1, i]); τ_k at tau[k] (tau[0] = 0).
 //
 // Blocked (dlatrd): panels of nb rows from the bottom; each reflector needs w = τ·A·v on the
-// not-yet-updated leading block (symvLower, level 2) corrected by the panel's earlier V and W
+// not-yet-updated leading block (symvLower, level 2) corrected by the panel's earlier v and w
 // (gemv), and after the panel the leading block gets A ← A − V Wᵀ − W Vᵀ as one gemm_nt of depth
 // 2nb in lower mode (level 3). The last leading block ≤ EIGH_NX is reduced unblocked.
 //
@@ -35,7 +35,7 @@ import { hsum, imin } from './simd';
 /** Workspace bytes of sytrd (the panel buffers). */
 export function sytrdWorkBytes<T>(d: i32): usize {
   const S = <usize>sizeof<T>();
-  return align16(<usize>3 * <usize>EIGH_NB * <usize>panelLd(d) * S) + align16(<usize>(4 * EIGH_NB + d) * S);
+  return align16(<usize>4 * <usize>EIGH_NB * <usize>panelLd(d) * S) + align16(<usize>(4 * EIGH_NB + d) * S);
 }
 
 /** Workspace bytes of ormtr for m rows of X. */
@@ -188,29 +188,28 @@ export function sytrd<T>(d: i32, a: usize, lda: i32, dd: usize, e: usize, tau: u
   const nb = EIGH_NB;
   const ldp = panelLd(d);
   const ps = <usize>ldp * S;
-  // panel buffers: rows [0, nb) V, [nb, 2nb) W, [2nb, 3nb) V again (so that [V W] and [W V] are
-  // both runs of 2nb rows for the rank-2k update)
-  const pv = ework;
-  const pw = pv + <usize>nb * ps;
-  const pv2 = pw + <usize>nb * ps;
-  const small = ework + align16(<usize>3 * <usize>nb * ps);
-  const c1 = small, c2 = c1 + <usize>nb * S;
-  const y = c2 + <usize>nb * S; // d elements: sytd2's w
+  // panel buffer P: rows 2p = v_p, 2p + 1 = w_p (the first 2j rows hold every earlier v and w, so
+  // each correction is one gemv over 2j rows); Q: the same rows pairwise swapped (w_p, v_p), so
+  // that A − Σ_p (v_p w_pᵀ + w_p v_pᵀ) = A − P̃ᵀ Q̃ is one gemm of depth 2nb
+  const pp = ework;
+  const qp = pp + <usize>(2 * nb) * ps;
+  const small = ework + align16(<usize>(4 * nb) * ps);
+  const c1 = small, c2 = c1 + <usize>(2 * nb) * S;
+  const y = c2 + <usize>(2 * nb) * S; // d elements: sytd2's w
   let n = d;
   while (n > EIGH_NX && n > nb) {
     for (let j = 0; j < nb; j++) {
       const k = n - 1 - j;
       const row = a + <usize>k * rs;
-      const vj = pv + <usize>j * ps;
-      const wj = pw + <usize>j * ps;
+      const vj = pp + <usize>(2 * j) * ps;
+      const wj = vj + ps;
       if (j > 0) {
-        // row k (columns 0 … k) ← row k − Σ_p (v_p[k] w_p + w_p[k] v_p)
-        for (let p = 0; p < j; p++) {
-          store<T>(c1 + <usize>p * S, load<T>(pv + <usize>p * ps + <usize>k * S));
-          store<T>(c2 + <usize>p * S, load<T>(pw + <usize>p * ps + <usize>k * S));
+        // row k (columns 0 … k) ← row k − Σ_p (w_p[k] v_p + v_p[k] w_p)
+        for (let p = 0; p < 2 * j; p += 2) {
+          store<T>(c1 + <usize>p * S, load<T>(pp + <usize>(p + 1) * ps + <usize>k * S));
+          store<T>(c1 + <usize>(p + 1) * S, load<T>(pp + <usize>p * ps + <usize>k * S));
         }
-        gemv_t<T>(j, k + 1, <T>-1, pw, ldp, c1, <T>1, row);
-        gemv_t<T>(j, k + 1, <T>-1, pv, ldp, c2, <T>1, row);
+        gemv_t<T>(2 * j, k + 1, <T>-1, pp, ldp, c1, <T>1, row);
       }
       store<T>(dd + <usize>k * S, load<T>(row + <usize>k * S));
       const t = larfg<T>(k, row);
@@ -218,21 +217,26 @@ export function sytrd<T>(d: i32, a: usize, lda: i32, dd: usize, e: usize, tau: u
       store<T>(tau + <usize>k * S, t);
       memory.copy(vj, row, <usize>(k - 1) * S);
       store<T>(vj + <usize>(k - 1) * S, <T>1);
-      // w = τ (A v − V (Wᵀ v) − W (Vᵀ v)) on [0, k)
+      // w = τ (A v − Σ_p (v_p (w_pᵀ v) + w_p (v_pᵀ v))) on [0, k)
       symvLower<T>(k, a, lda, vj, wj);
       if (j > 0) {
-        gemv_n<T>(j, k, <T>1, pw, ldp, vj, <T>0, c1);
-        gemv_t<T>(j, k, <T>-1, pv, ldp, c1, <T>1, wj);
-        gemv_n<T>(j, k, <T>1, pv, ldp, vj, <T>0, c2);
-        gemv_t<T>(j, k, <T>-1, pw, ldp, c2, <T>1, wj);
+        gemv_n<T>(2 * j, k, <T>1, pp, ldp, vj, <T>0, c1);
+        for (let p = 0; p < 2 * j; p += 2) {
+          store<T>(c2 + <usize>p * S, load<T>(c1 + <usize>(p + 1) * S));
+          store<T>(c2 + <usize>(p + 1) * S, load<T>(c1 + <usize>p * S));
+        }
+        gemv_t<T>(2 * j, k, <T>-1, pp, ldp, c2, <T>1, wj);
       }
       scal<T>(k, t, wj);
       axpy<T>(k, <T>-0.5 * t * dot<T>(k, wj, vj), vj, wj);
     }
     const m = n - nb;
-    for (let j = 0; j < nb; j++) memory.copy(pv2 + <usize>j * ps, pv + <usize>j * ps, <usize>m * S);
-    // leading m × m block ← A − V Wᵀ − W Vᵀ (lower triangle): [V W]·[W V]ᵀ, depth 2nb
-    gemm_nt<T>(m, m, 2 * nb, <T>-1, pv, ldp, true, pw, ldp, true, <T>1, a, lda, work, true);
+    for (let j = 0; j < nb; j++) {
+      memory.copy(qp + <usize>(2 * j) * ps, pp + <usize>(2 * j + 1) * ps, <usize>m * S);
+      memory.copy(qp + <usize>(2 * j + 1) * ps, pp + <usize>(2 * j) * ps, <usize>m * S);
+    }
+    // leading m × m block ← A − Σ_p (v_p w_pᵀ + w_p v_pᵀ) (lower triangle), depth 2nb
+    gemm_nt<T>(m, m, 2 * nb, <T>-1, pp, ldp, true, qp, ldp, true, <T>1, a, lda, work, true);
     n = m;
   }
   sytd2<T>(n, a, lda, dd, e, tau, y);
@@ -265,13 +269,13 @@ export function ormtr<T>(d: i32, m: i32, a: usize, lda: i32, tau: usize, x: usiz
       store<T>(r + <usize>(k - 1) * S, <T>1);
       memory.fill(r + <usize>k * S, 0, <usize>(c - k) * S);
     }
-    // T (nk × nk, upper): T[j, j] = τ_j, T[0 … j, j] = −τ_j T[0 … j, 0 … j] (V[:, 0 … j]ᵀ v_j)
+    // T (nk × nk, upper): T[j, j] = τ_j, T[0 … j, j] = −τ_j T[0 … j, 0 … j] (V[:, 0 … j]ᵀ v_j),
+    // from the Gram matrix of the block's vectors (lower triangle, into T's strict lower part)
+    gemm_nt<T>(nk, nk, c, <T>1, vt, ldv, false, vt, ldv, false, <T>0, tm, qb, work, true);
     for (let j = 0; j < nk; j++) {
       const tj = load<T>(tau + <usize>(k0 + j) * S);
-      const rj = vt + <usize>j * vs;
       for (let p = 0; p < j; p++) {
-        // v_p has support [0, k0 + p)
-        store<T>(tm + <usize>(p * qb + j) * S, -tj * dot<T>(k0 + p, vt + <usize>p * vs, rj));
+        store<T>(tm + <usize>(p * qb + j) * S, -tj * load<T>(tm + <usize>(j * qb + p) * S));
       }
       for (let p = 0; p < j; p++) {
         let s = <T>0;
@@ -279,8 +283,9 @@ export function ormtr<T>(d: i32, m: i32, a: usize, lda: i32, tau: usize, x: usiz
         store<T>(tm + <usize>(p * qb + j) * S, s);
       }
       store<T>(tm + <usize>(j * qb + j) * S, tj);
-      for (let p = j + 1; p < nk; p++) store<T>(tm + <usize>(p * qb + j) * S, <T>0);
     }
+    // the Gram matrix's part below the diagonal was needed up to column nk − 1: now T's zeros
+    for (let j = 1; j < nk; j++) memory.fill(tm + <usize>(j * qb) * S, 0, <usize>j * S);
     // Y = X[:, 0 … c) Vᵀᵀ (m × nk), Wt = T Vt (nk × c), X[:, 0 … c) −= Y Wt
     gemm_nt<T>(m, nk, c, <T>1, x, ldx, false, vt, ldv, false, <T>0, ym, qb, work, false);
     gemm_nt<T>(nk, c, nk, <T>1, tm, qb, false, vt, ldv, true, <T>0, wt, ldv, work, false);

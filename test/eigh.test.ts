@@ -2,8 +2,8 @@
  * linalg.eigh: the symmetric eigendecomposition, both precisions, against a float64 Jacobi
  * reference (eigenvalues) and the scaled residuals of DESIGN §4 (‖AV − VΛ‖_F/‖A‖_F and
  * max|VᵀV − I| within 30·d·u), on random, graded, clustered, diagonal, tridiagonal and zero
- * matrices, over sizes around the block boundaries of assembly/config.ts (EIGH_NB = EIGH_NX = 32,
- * EIGH_QB = 64, the 4 × 2-vector tiles); the pieces sytrd and ormtr called directly (QᵀAQ = T);
+ * matrices, over sizes around the block boundaries of assembly/config.ts (EIGH_NB = 16, EIGH_NX = 32,
+ * EIGH_QB = 32, the 4 × 2-vector tiles); the pieces sytrd and ormtr called directly (QᵀAQ = T);
  * sentinels, the unread upper triangle, errors and "nothing changed on failure".
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,10 +18,13 @@ beforeAll(() => {
 
 const types = FLOAT_TYPES.map((T) => [typeName(T), T] as const);
 
-/** block and tile boundaries: NB = NX = 32 (panels), QB = 64 (back-transformation), 4-row symv */
-const NB = 32;
-const QB = 64;
-const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, NB - 1, NB, NB + 1, 2 * NB - 1, 2 * NB + 1, QB + 2, 3 * NB + 1, 2 * QB + 1, 150, 193];
+/** block and tile boundaries of assembly/config.ts: EIGH_NB (panel rows), EIGH_NX (the unblocked
+ *  tail), EIGH_QB (reflectors per block of the back-transformation: d − 1 reflectors), the 4-row
+ *  symv and the 4 × 2-vector tiles */
+const NB = 16;
+const NX = 32;
+const QB = 32;
+const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, NB - 1, NB, NB + 1, NX - 1, NX, NX + 1, NX + NB - 1, NX + NB + 1, 2 * QB + 1, 2 * QB + 2, 3 * NB + NX + 1, 4 * QB + 1, 150, 193];
 
 // ---------------------------------------------------------------------------------------------
 // matrices (built in float64, then rounded once to the test's type)
@@ -420,7 +423,7 @@ describe.each(types)('linalg.eigh %s', (name, Type) => {
 // the pieces: sytrd (A = Q T Qᵀ) and ormtr (rows x ← Q x), called directly
 
 describe.each(types)('kernels sytrd and ormtr %s', (name, Type) => {
-  it.each([1, 2, 3, 4, NB - 1, NB + 1, 2 * NB + 1, QB + 1, 130])('d = %i: QᵀAQ = T (tridiagonal), QᵀQ = I, within 30·d·u', (d) => {
+  it.each([1, 2, 3, 4, NB - 1, NB + 1, NX + 1, NX + NB + 1, 2 * QB + 1, 130])('d = %i: QᵀAQ = T (tridiagonal), QᵀQ = I, within 30·d·u', (d) => {
     const e = getEngine();
     const p = typeName(Type);
     const b = Type.BYTES_PER_ELEMENT;
