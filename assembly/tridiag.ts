@@ -631,21 +631,15 @@ function merge(n: i32, d: usize, z: usize, zs: usize, work: usize, lo: i32, m: i
     for (let j = 0; j < k; j++) {
       const row = u + <usize>j * us;
       const dj = ld(dl, j);
-      for (let i = 0; i < j; i++) st(tv, i, ld(tv, i) * (ld(row, i) / (ld(dl, i) - dj)));
-      for (let i = j + 1; i < k; i++) st(tv, i, ld(tv, i) * (ld(row, i) / (ld(dl, i) - dj)));
+      lowner(0, j, tv, row, dl, dj);
+      lowner(j + 1, k, tv, row, dl, dj);
     }
     for (let i = 0; i < k; i++) st(tv, i, copysign<f64>(sqrt(abs(ld(tv, i))), ld(wv, i)));
     // vectors: w_i / (dl_i − λ_j), normalised (xv past nd is free: the row in sorted order)
     const sv = xv + (<usize>nd << 3);
     for (let j = 0; j < k; j++) {
       const row = u + <usize>j * us;
-      let ss: f64 = 0;
-      for (let i = 0; i < k; i++) {
-        const x = ld(tv, i) / ld(row, i);
-        st(sv, i, x);
-        ss += x * x;
-      }
-      const inv = 1 / sqrt(ss);
+      const inv = 1 / sqrt(quotients(k, tv, row, sv));
       for (let i = 0; i < k; i++) st(row, ldi(pos, i), ld(sv, i) * inv);
     }
   }
@@ -667,6 +661,36 @@ function merge(n: i32, d: usize, z: usize, zs: usize, work: usize, lo: i32, m: i
     while (a < k) sti(iq, t++, a++);
     while (b < m) sti(iq, t++, b++);
   }
+}
+
+/** t_i ← t_i · row_i / (dl_i − dj) for i in [i0, i1). */
+function lowner(i0: i32, i1: i32, t: usize, row: usize, dl: usize, dj: f64): void {
+  const vj = f64x2.splat(dj);
+  let i = i0;
+  for (; i + 2 <= i1; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(t + o, f64x2.mul(v128.load(t + o), f64x2.div(v128.load(row + o), f64x2.sub(v128.load(dl + o), vj))));
+  }
+  if (i < i1) st(t, i, ld(t, i) * (ld(row, i) / (ld(dl, i) - dj)));
+}
+
+/** s_i ← w_i / row_i for i < k; returns Σ s_i². */
+function quotients(k: i32, w: usize, row: usize, s: usize): f64 {
+  let acc = f64x2.splat(0);
+  let i = 0;
+  for (; i + 2 <= k; i += 2) {
+    const o = <usize>i << 3;
+    const x = f64x2.div(v128.load(w + o), v128.load(row + o));
+    v128.store(s + o, x);
+    acc = f64x2.add(acc, f64x2.mul(x, x));
+  }
+  let ss = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  for (; i < k; i++) {
+    const x = ld(w, i) / ld(row, i);
+    st(s, i, x);
+    ss += x * x;
+  }
+  return ss;
 }
 
 /**
@@ -762,22 +786,68 @@ function secular(k: i32, j: i32, dl: usize, z: usize, rho: f64, delta: usize): f
   let swtch = false;
   let prew: f64 = 0;
   let done = false;
+  let eta: f64 = 0;
   for (let iter = 0; iter < SECULAR_MAXIT; iter++) {
-    // f(τ)/ρ: ψ over the poles left of the origin, φ right of it, the origin's own term apart
-    let psi: f64 = 0, dpsi: f64 = 0, err: f64 = 0;
-    for (let i = 0; i < org; i++) {
-      const t = ld(z, i) / ld(delta, i);
-      psi += ld(z, i) * t;
+    // f(τ)/ρ: ψ over the poles left of the origin, φ right of it, the origin's own term apart,
+    // with the last step η applied to delta on the way. err: LAPACK's bound, the sum of the
+    // partial sums (term i counted once per partial sum that holds it).
+    const ve = f64x2.splat(eta);
+    const two = f64x2.splat(2);
+    let vs = f64x2.splat(0), vd = vs, ve2 = vs;
+    let vc = f64x2.replace_lane(f64x2.splat(<f64>org), 1, <f64>(org - 1));
+    let i = 0;
+    for (; i + 2 <= org; i += 2) {
+      const o = <usize>i << 3;
+      const dv = f64x2.sub(v128.load(delta + o), ve);
+      v128.store(delta + o, dv);
+      const zz = v128.load(z + o);
+      const t = f64x2.div(zz, dv);
+      const term = f64x2.mul(zz, t);
+      vs = f64x2.add(vs, term);
+      vd = f64x2.add(vd, f64x2.mul(t, t));
+      ve2 = f64x2.add(ve2, f64x2.mul(term, vc));
+      vc = f64x2.sub(vc, two);
+    }
+    let psi = f64x2.extract_lane(vs, 0) + f64x2.extract_lane(vs, 1);
+    let dpsi = f64x2.extract_lane(vd, 0) + f64x2.extract_lane(vd, 1);
+    let err = f64x2.extract_lane(ve2, 0) + f64x2.extract_lane(ve2, 1);
+    for (; i < org; i++) {
+      const dv = ld(delta, i) - eta;
+      st(delta, i, dv);
+      const t = ld(z, i) / dv;
+      const term = ld(z, i) * t;
+      psi += term;
       dpsi += t * t;
-      err += psi;
+      err += term * <f64>(org - i);
     }
     err = abs(err);
-    let phi: f64 = 0, dphi: f64 = 0;
-    for (let i = k - 1; i > org; i--) {
-      const t = ld(z, i) / ld(delta, i);
-      phi += ld(z, i) * t;
+    st(delta, org, ld(delta, org) - eta);
+    vs = f64x2.splat(0); vd = vs; ve2 = vs;
+    vc = f64x2.replace_lane(f64x2.splat(1), 1, 2);
+    i = org + 1;
+    for (; i + 2 <= k; i += 2) {
+      const o = <usize>i << 3;
+      const dv = f64x2.sub(v128.load(delta + o), ve);
+      v128.store(delta + o, dv);
+      const zz = v128.load(z + o);
+      const t = f64x2.div(zz, dv);
+      const term = f64x2.mul(zz, t);
+      vs = f64x2.add(vs, term);
+      vd = f64x2.add(vd, f64x2.mul(t, t));
+      ve2 = f64x2.add(ve2, f64x2.mul(term, vc));
+      vc = f64x2.add(vc, two);
+    }
+    let phi = f64x2.extract_lane(vs, 0) + f64x2.extract_lane(vs, 1);
+    let dphi = f64x2.extract_lane(vd, 0) + f64x2.extract_lane(vd, 1);
+    err += f64x2.extract_lane(ve2, 0) + f64x2.extract_lane(ve2, 1);
+    for (; i < k; i++) {
+      const dv = ld(delta, i) - eta;
+      st(delta, i, dv);
+      const t = ld(z, i) / dv;
+      const term = ld(z, i) * t;
+      phi += term;
       dphi += t * t;
-      err += phi;
+      err += term * <f64>(i - org);
     }
     const to = ld(z, org) / ld(delta, org);
     const wo = ld(z, org) * to, dwo = to * to;
@@ -796,7 +866,6 @@ function secular(k: i32, j: i32, dl: usize, z: usize, rho: f64, delta: usize): f
     let a = (dp + dq) * w - dp * dq * dw;
     const b = dp * dq * w;
     let c: f64;
-    let eta: f64;
     if (last) {
       c = abs(w - dp * dpsi - dq * dwo);
       if (c == 0) eta = hi - tau;
@@ -826,8 +895,7 @@ function secular(k: i32, j: i32, dl: usize, z: usize, rho: f64, delta: usize): f
     if (w * eta >= 0) eta = -w / dw;
     const nt = tau + eta;
     if (!(nt >= lo && nt <= hi)) eta = w < 0 ? 0.5 * (hi - tau) : 0.5 * (lo - tau);
-    for (let i = 0; i < k; i++) st(delta, i, ld(delta, i) - eta);
-    tau += eta;
+    tau += eta; // delta follows at the next evaluation
   }
   if (!done) {
     // bisection on the bracket to the last bit
