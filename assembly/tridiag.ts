@@ -7,6 +7,7 @@
 // No static data (the threaded build): constants are immediates, results of small helpers that
 // produce two numbers travel in one v128.
 import { WORK_BYTES } from './config';
+import { gemm_nt } from './gemm';
 
 /** Relative machine precision 2⁻⁵³ (LAPACK dlamch('E')), its square, the smallest normal. */
 const EPS: f64 = 1.1102230246251565e-16;
@@ -353,22 +354,561 @@ export function sterf(n: i32, d: usize, e: usize): i32 {
   return info;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Divide and conquer (Cuppen; LAPACK dstedc/dlaed0–dlaed4, with Gu–Eisenstat's recomputed z)
+//
+// T = diag(T1, T2) + ρ·v·vᵀ after tearing off β = e[n1 − 1] (T1's last and T2's first diagonal
+// entries lose |β|). With T1 = Q1 Λ1 Q1ᵀ, T2 = Q2 Λ2 Q2ᵀ, T = Q (D + ρ z zᵀ) Qᵀ, Q = diag(Q1, Q2),
+// z = (last components of Q1's vectors, ±first components of Q2's) / √2, ρ = 2|β|. Deflation drops
+// components with ρ|z_i| ≤ tol and rotates pairs with close d (their vectors then mix both halves);
+// the k roots left solve 1/ρ + Σ z_i²/(d_i − λ) = 0 one by one; z is recomputed from the roots
+// (Löwner) so that the vectors z_i/(d_i − λ_j) are orthogonal to working precision; the new
+// vectors are U·Q in two GEMMs, one per half of the columns, over the old vectors that have
+// components there (vectors of T1 only, mixed ones, vectors of T2 only, in that order).
+
+/** Largest block solved by QL/QR directly (leaves of the recursion). */
+const LEAF: i32 = 32;
+/** Rational-interpolation steps per root before falling back to bisection. */
+const SECULAR_MAXIT: i32 = 30;
+
+// @ts-ignore: decorator
+@inline function ldi(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
+// @ts-ignore: decorator
+@inline function sti(p: usize, i: i32, v: i32): void { store<i32>(p + (<usize>i << 2), v); }
+
+/** Bytes of one f64 / i32 scratch vector of order n (16-byte multiples). */
+// @ts-ignore: decorator
+@inline function vecBytes(n: i32): usize { return (<usize>(n + 1) & ~(<usize>1)) << 3; }
+// @ts-ignore: decorator
+@inline function ivecBytes(n: i32): usize { return (<usize>(n + 3) & ~(<usize>3)) << 2; }
+
+// Workspace layout for order n: [gemm WORK_BYTES][q2: n² f64][u: n² f64][5 f64 vectors][5 i32 vectors]
+// @ts-ignore: decorator
+@inline function wsQ2(work: usize): usize { return work + <usize>WORK_BYTES; }
+// @ts-ignore: decorator
+@inline function wsU(work: usize, n: i32): usize { return wsQ2(work) + ((<usize>n * <usize>n) << 3); }
+/** f64 scratch vector i (0: z, 1: sorted d of the undeflated, 2: their z, 3: a temporary, 4: deflated d). */
+// @ts-ignore: decorator
+@inline function wsF(work: usize, n: i32, i: i32): usize { return wsU(work, n) + ((<usize>n * <usize>n) << 3) + <usize>i * vecBytes(n); }
+/** i32 scratch vector i (0: the sorting permutations of the subproblems, 1: merge order, 2: undeflated then deflated positions, 3: column types, 4: grouped positions). */
+// @ts-ignore: decorator
+@inline function wsI(work: usize, n: i32, i: i32): usize { return wsF(work, n, 5) + <usize>i * ivecBytes(n); }
+
+/** Workspace bytes stedc needs for order n (a multiple of 16), or −1 past 2 GiB. */
+export function stedcWorkBytes(n: i32): i32 {
+  if (n < 0) n = 0;
+  const b = <u64>WORK_BYTES + ((<u64>n * <u64>n) << 4) + 5 * <u64>vecBytes(n) + 5 * <u64>ivecBytes(n);
+  return b > 0x7fffffff ? -1 : <i32>b;
+}
+
 /**
  * Eigenvalues and eigenvectors of the symmetric tridiagonal (d, e): d (n) ← ascending
  * eigenvalues, z (n × n, ldz ≥ n, not read) ← the eigenvectors as rows (z[k·ldz + i] is
  * component i of eigenvector k), e destroyed. work: stedcWorkBytes(n) bytes, 16-byte aligned.
- * Returns 0, or > 0 on failure to converge.
+ * Returns 0, or > 0 when a leaf's QL/QR did not converge (or the input is not finite).
  */
 export function stedc(n: i32, d: usize, e: usize, z: usize, ldz: i32, work: usize): i32 {
   if (n <= 0) return 0;
   const zs = <usize>ldz << 3;
-  identity(n, z, zs);
-  const info = steqr(n, d, e, z, zs, true);
-  if (info == 0) sortVectors(n, d, z, zs);
+  if (n <= LEAF) {
+    identity(n, z, zs);
+    const info = steqr(n, d, e, z, zs, true);
+    if (info == 0) sortVectors(n, d, z, zs);
+    return info;
+  }
+  // scale by a power of two to max |entry| in [1, 2)
+  let anorm: f64 = 0;
+  for (let i = 0; i < n; i++) anorm = max(anorm, abs(ld(d, i)));
+  for (let i = 0; i < n - 1; i++) anorm = max(anorm, abs(ld(e, i)));
+  if (!(anorm <= 1.7976931348623157e308)) { identity(n, z, zs); return n + 1; }
+  if (anorm == 0) { identity(n, z, zs); return 0; }
+  let pre: f64 = 1;
+  if (anorm < SAFMIN) { pre = pow2(600); anorm *= pre; }
+  const scale = pre * pow2(-exponent(anorm)); // pre ≤ 2^600 and the second factor ≤ 2^474 here
+  scaleVec(n, d, scale);
+  scaleVec(n - 1, e, scale);
+  // z ← 0 (the leaves write their diagonal blocks, merges their whole blocks)
+  for (let i = 0; i < n; i++) memory.fill(z + <usize>i * zs, 0, <usize>n << 3);
+  const info = divide(n, d, e, z, zs, work, 0, n);
+  // the vectors in ascending order of their values (wsI 0 holds the order)
+  const iq = wsI(work, n, 0);
+  const q2 = wsQ2(work);
+  const tv = wsF(work, n, 3);
+  const rowBytes = <usize>n << 3;
+  for (let t = 0; t < n; t++) {
+    const src = ldi(iq, t);
+    st(tv, t, ld(d, src));
+    memory.copy(q2 + <usize>t * rowBytes, z + <usize>src * zs, rowBytes);
+  }
+  for (let t = 0; t < n; t++) {
+    st(d, t, ld(tv, t));
+    memory.copy(z + <usize>t * zs, q2 + <usize>t * rowBytes, rowBytes);
+  }
+  // ties broken by rounding: an insertion pass (a no-op when sorted)
+  for (let t = 1; t < n; t++) {
+    for (let u = t; u > 0 && ld(d, u) < ld(d, u - 1); u--) {
+      const x = ld(d, u);
+      st(d, u, ld(d, u - 1));
+      st(d, u - 1, x);
+      swapRows(n, z + <usize>u * zs, z + <usize>(u - 1) * zs);
+    }
+  }
+  const inv = 1 / scale; // a power of two (≤ 2^1074 in two steps when pre ≠ 1)
+  if (pre != 1) { scaleVec(n, d, inv * pre); scaleVec(n, d, 1 / pre); } else scaleVec(n, d, inv);
   return info;
 }
 
-/** Workspace bytes stedc needs for order n (a multiple of 16). */
-export function stedcWorkBytes(n: i32): i32 {
-  return WORK_BYTES + 16;
+/** Solves the block [lo, lo + m) of (d, e) into the same rows and columns of z; wsI 0 gets its sorting permutation. */
+function divide(n: i32, d: usize, e: usize, z: usize, zs: usize, work: usize, lo: i32, m: i32): i32 {
+  const iq = wsI(work, n, 0) + (<usize>lo << 2);
+  if (m <= LEAF) {
+    const zb = z + <usize>lo * zs + (<usize>lo << 3);
+    const db = d + (<usize>lo << 3);
+    for (let i = 0; i < m; i++) st(zb + <usize>i * zs, i, 1);
+    const info = steqr(m, db, e + (<usize>lo << 3), zb, zs, true);
+    if (info != 0) return info;
+    sortVectors(m, db, zb, zs);
+    for (let i = 0; i < m; i++) sti(iq, i, i);
+    return 0;
+  }
+  const n1 = m >> 1;
+  const beta = ld(e, lo + n1 - 1);
+  const ab = abs(beta);
+  st(d, lo + n1 - 1, ld(d, lo + n1 - 1) - ab);
+  st(d, lo + n1, ld(d, lo + n1) - ab);
+  let info = divide(n, d, e, z, zs, work, lo, n1);
+  if (info != 0) return info;
+  info = divide(n, d, e, z, zs, work, lo + n1, m - n1);
+  if (info != 0) return info;
+  merge(n, d, z, zs, work, lo, m, n1, beta);
+  return 0;
+}
+
+/**
+ * Merges the solved halves [lo, lo + n1) and [lo + n1, lo + m) torn apart at β: on exit d and
+ * the rows of z (block lo) hold the eigenpairs of the block, the first k (undeflated) ascending,
+ * then the deflated ones ascending, and wsI 0 (at lo) the permutation that sorts them.
+ */
+function merge(n: i32, d: usize, z: usize, zs: usize, work: usize, lo: i32, m: i32, n1: i32, beta: f64): void {
+  const n2 = m - n1;
+  const db = d + (<usize>lo << 3);
+  const zb = z + <usize>lo * zs + (<usize>lo << 3);
+  const iq = wsI(work, n, 0) + (<usize>lo << 2);
+  const order = wsI(work, n, 1);
+  const indxp = wsI(work, n, 2);
+  const typ = wsI(work, n, 3);
+  const pos = wsI(work, n, 4);
+  const zv = wsF(work, n, 0);
+  const dl = wsF(work, n, 1);
+  const wv = wsF(work, n, 2);
+  const tv = wsF(work, n, 3);
+  const xv = wsF(work, n, 4);
+  const q2 = wsQ2(work);
+  const u = wsU(work, n);
+
+  // the merged ascending order of the two halves (each sorted by its permutation)
+  {
+    let a = 0, b = 0, t = 0;
+    while (a < n1 && b < n2) {
+      const ia = ldi(iq, a), ib = n1 + ldi(iq, n1 + b);
+      if (ld(db, ib) < ld(db, ia)) { sti(order, t++, ib); b++; } else { sti(order, t++, ia); a++; }
+    }
+    while (a < n1) sti(order, t++, ldi(iq, a++));
+    while (b < n2) { sti(order, t++, n1 + ldi(iq, n1 + b)); b++; }
+  }
+  // z: T1's vectors' last components, T2's first ones (sign of β), over √2; ρ = 2|β|
+  const r2 = 0.7071067811865476;
+  const sgn = beta < 0 ? -r2 : r2;
+  for (let i = 0; i < n1; i++) st(zv, i, r2 * ld(zb + <usize>i * zs, n1 - 1));
+  for (let i = n1; i < m; i++) st(zv, i, sgn * ld(zb + <usize>i * zs, n1));
+  const rho = 2 * abs(beta);
+  let zmax: f64 = 0, dmax: f64 = 0;
+  for (let i = 0; i < m; i++) { zmax = max(zmax, abs(ld(zv, i))); dmax = max(dmax, abs(ld(db, i))); }
+  const tol = 8 * EPS * max(dmax, zmax);
+  if (rho * zmax <= tol) {
+    // nothing couples the halves: every pair deflates
+    for (let t = 0; t < m; t++) sti(iq, t, ldi(order, t));
+    return;
+  }
+
+  // deflation, in ascending order of d
+  for (let i = 0; i < m; i++) sti(typ, i, i < n1 ? 1 : 3);
+  let k = 0, k2 = m; // undeflated at indxp[0, k), deflated at indxp[k2, m) (in deflation order)
+  let pj = -1;
+  for (let t = 0; t < m; t++) {
+    const nj = ldi(order, t);
+    if (rho * abs(ld(zv, nj)) <= tol) {
+      sti(typ, nj, 4);
+      sti(indxp, --k2, nj);
+      continue;
+    }
+    if (pj < 0) { pj = nj; continue; }
+    // close values: a rotation of the two vectors zeroes z_pj
+    let s = ld(zv, pj), c = ld(zv, nj);
+    const tau = hypot(c, s);
+    const dd = ld(db, nj) - ld(db, pj);
+    c /= tau;
+    s = -s / tau;
+    if (abs(dd * c * s) <= tol) {
+      st(zv, nj, tau);
+      st(zv, pj, 0);
+      if (ldi(typ, nj) != ldi(typ, pj)) sti(typ, nj, 2);
+      sti(typ, pj, 4);
+      rotRows(m, zb + <usize>pj * zs, zb + <usize>nj * zs, c, s);
+      const dp = ld(db, pj), dn = ld(db, nj);
+      st(db, pj, dp * c * c + dn * s * s);
+      st(db, nj, dp * s * s + dn * c * c);
+      sti(indxp, --k2, pj);
+      pj = nj;
+    } else {
+      st(dl, k, ld(db, pj));
+      st(wv, k, ld(zv, pj));
+      sti(indxp, k++, pj);
+      pj = nj;
+    }
+  }
+  if (pj >= 0) {
+    st(dl, k, ld(db, pj));
+    st(wv, k, ld(zv, pj));
+    sti(indxp, k++, pj);
+  }
+  // deflated: into ascending order of their (possibly rotated) values, kept in xv
+  const nd = m - k;
+  {
+    // reverse (deflation order was ascending up to the rotations), then insertion sort
+    for (let a = k, b = m - 1; a < b; a++, b--) { const x = ldi(indxp, a); sti(indxp, a, ldi(indxp, b)); sti(indxp, b, x); }
+    for (let t = k; t < m; t++) {
+      const p = ldi(indxp, t);
+      const v = ld(db, p);
+      let q = t;
+      for (; q > k && ld(db, ldi(indxp, q - 1)) > v; q--) sti(indxp, q, ldi(indxp, q - 1));
+      sti(indxp, q, p);
+    }
+    for (let t = 0; t < nd; t++) st(xv, t, ld(db, ldi(indxp, k + t)));
+  }
+
+  // the undeflated vectors into q2 (row stride m), grouped: T1 only, mixed, T2 only
+  let c1 = 0, c2 = 0;
+  for (let t = 0; t < k; t++) {
+    const ty = ldi(typ, ldi(indxp, t));
+    if (ty == 1) c1++; else if (ty == 2) c2++;
+  }
+  const qs = <usize>m << 3;
+  {
+    let p1 = 0, p2 = c1, p3 = c1 + c2;
+    for (let t = 0; t < k; t++) {
+      const src = ldi(indxp, t);
+      const ty = ldi(typ, src);
+      const row = zb + <usize>src * zs;
+      let p: i32;
+      if (ty == 1) { p = p1++; memory.copy(q2 + <usize>p * qs, row, <usize>n1 << 3); }
+      else if (ty == 2) { p = p2++; memory.copy(q2 + <usize>p * qs, row, qs); }
+      else { p = p3++; const o = <usize>n1 << 3; memory.copy(q2 + <usize>p * qs + o, row + o, <usize>n2 << 3); }
+      sti(pos, t, p);
+    }
+    // the deflated vectors after them, whole
+    for (let t = k; t < m; t++) memory.copy(q2 + <usize>t * qs, zb + <usize>ldi(indxp, t) * zs, qs);
+  }
+
+  // the secular equation: λ_j into d, row j of u (stride k) ← the vector of D + ρ w wᵀ for λ_j,
+  // its components in the grouped order
+  const us = <usize>k << 3;
+  if (k == 1) {
+    st(db, 0, ld(dl, 0) + rho * ld(wv, 0) * ld(wv, 0));
+    st(u, 0, 1);
+  } else if (k == 2) {
+    for (let j = 0; j < 2; j++) {
+      const v = secular2(j, ld(dl, 0), ld(dl, 1), ld(wv, 0), ld(wv, 1), rho, db + (<usize>j << 3));
+      const row = u + <usize>j * us;
+      st(row, ldi(pos, 0), f64x2.extract_lane(v, 0));
+      st(row, ldi(pos, 1), f64x2.extract_lane(v, 1));
+    }
+  } else {
+    for (let j = 0; j < k; j++) st(db, j, secular(k, j, dl, wv, rho, u + <usize>j * us));
+    // Löwner: the z for which the computed λ are exact, w_i² = −Π_j (dl_i − λ_j) / Π_{j≠i} (dl_i − dl_j)
+    for (let i = 0; i < k; i++) st(tv, i, ld(u + <usize>i * us, i));
+    for (let j = 0; j < k; j++) {
+      const row = u + <usize>j * us;
+      const dj = ld(dl, j);
+      lowner(0, j, tv, row, dl, dj);
+      lowner(j + 1, k, tv, row, dl, dj);
+    }
+    for (let i = 0; i < k; i++) st(tv, i, copysign<f64>(sqrt(abs(ld(tv, i))), ld(wv, i)));
+    // vectors: w_i / (dl_i − λ_j), normalised (xv past nd is free: the row in sorted order)
+    const sv = xv + (<usize>nd << 3);
+    for (let j = 0; j < k; j++) {
+      const row = u + <usize>j * us;
+      const inv = 1 / sqrt(quotients(k, tv, row, sv));
+      for (let i = 0; i < k; i++) st(row, ldi(pos, i), ld(sv, i) * inv);
+    }
+  }
+
+  // the new vectors: rows [0, k) of the block ← u · (grouped old vectors), per half of the columns
+  gemm_nt<f64>(k, n1, c1 + c2, 1.0, u, k, false, q2, m, true, 0.0, zb, <i32>(zs >> 3), work, false);
+  gemm_nt<f64>(k, n2, k - c1, 1.0, u + (<usize>c1 << 3), k, false, q2 + <usize>c1 * qs + (<usize>n1 << 3), m, true, 0.0, zb + (<usize>n1 << 3), <i32>(zs >> 3), work, false);
+  // the deflated pairs after them
+  for (let t = k; t < m; t++) {
+    st(db, t, ld(xv, t - k));
+    memory.copy(zb + <usize>t * zs, q2 + <usize>t * qs, qs);
+  }
+  // the sorting permutation: merge [0, k) and [k, m), both ascending
+  {
+    let a = 0, b = k, t = 0;
+    while (a < k && b < m) {
+      if (ld(db, b) < ld(db, a)) sti(iq, t++, b++); else sti(iq, t++, a++);
+    }
+    while (a < k) sti(iq, t++, a++);
+    while (b < m) sti(iq, t++, b++);
+  }
+}
+
+/** t_i ← t_i · row_i / (dl_i − dj) for i in [i0, i1). */
+function lowner(i0: i32, i1: i32, t: usize, row: usize, dl: usize, dj: f64): void {
+  const vj = f64x2.splat(dj);
+  let i = i0;
+  for (; i + 2 <= i1; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(t + o, f64x2.mul(v128.load(t + o), f64x2.div(v128.load(row + o), f64x2.sub(v128.load(dl + o), vj))));
+  }
+  if (i < i1) st(t, i, ld(t, i) * (ld(row, i) / (ld(dl, i) - dj)));
+}
+
+/** s_i ← w_i / row_i for i < k; returns Σ s_i². */
+function quotients(k: i32, w: usize, row: usize, s: usize): f64 {
+  let acc = f64x2.splat(0);
+  let i = 0;
+  for (; i + 2 <= k; i += 2) {
+    const o = <usize>i << 3;
+    const x = f64x2.div(v128.load(w + o), v128.load(row + o));
+    v128.store(s + o, x);
+    acc = f64x2.add(acc, f64x2.mul(x, x));
+  }
+  let ss = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  for (; i < k; i++) {
+    const x = ld(w, i) / ld(row, i);
+    st(s, i, x);
+    ss += x * x;
+  }
+  return ss;
+}
+
+/**
+ * k = 2 (LAPACK dlaed5): root j of 1 + ρ(z0²/(d0 − λ) + z1²/(d1 − λ)) = 0 into lam; returns its
+ * unit eigenvector (f64x2 lanes).
+ */
+function secular2(j: i32, d0: f64, d1: f64, z0: f64, z1: f64, rho: f64, lam: usize): v128 {
+  const del = d1 - d0;
+  const q0 = z0 * z0, q1 = z1 * z1;
+  let v0: f64, v1: f64;
+  if (j == 0 && 1 + 2 * rho * (q1 - q0) / del > 0) {
+    // nearer d0
+    const b = del + rho * (q0 + q1), c = rho * q0 * del;
+    const tau = 2 * c / (b + sqrt(abs(b * b - 4 * c)));
+    store<f64>(lam, d0 + tau);
+    v0 = -z0 / tau;
+    v1 = z1 / (del - tau);
+  } else {
+    // nearer d1 (j = 0: from below, j = 1: above it)
+    const b = -del + rho * (q0 + q1), c = rho * q1 * del;
+    let tau: f64;
+    if (j == 0) tau = b > 0 ? -2 * c / (b + sqrt(b * b + 4 * c)) : (b - sqrt(b * b + 4 * c)) / 2;
+    else tau = b > 0 ? (b + sqrt(b * b + 4 * c)) / 2 : 2 * c / (-b + sqrt(b * b + 4 * c));
+    store<f64>(lam, d1 + tau);
+    v0 = -z0 / (del + tau);
+    v1 = -z1 / tau;
+  }
+  const nrm = hypot(v0, v1);
+  return f64x2.replace_lane(f64x2.splat(v0 / nrm), 1, v1 / nrm);
+}
+
+/**
+ * Root j of 1/ρ + Σ_i z_i²/(dl_i − λ) = 0 (k ≥ 3, dl ascending, ρ > 0, every z_i ≠ 0): λ_j lies
+ * in (dl_j, dl_{j+1}), or (dl_{k−1}, dl_{k−1} + ρ‖z‖²] for the last. Works in τ = λ − dl_o with o
+ * the pole nearer the root, so delta_i = dl_i − λ = (dl_i − dl_o) − τ keeps its relative accuracy
+ * (LAPACK dlaed4: rational interpolation on the two poles around the root, one of them with its
+ * exact weight, a bracket kept from the signs, halving and Newton as safeguards; here bisection
+ * after SECULAR_MAXIT steps). Writes delta (k) and returns λ_j.
+ */
+function secular(k: i32, j: i32, dl: usize, z: usize, rho: f64, delta: usize): f64 {
+  const rhoinv = 1 / rho;
+  const last = j == k - 1;
+  // the poles p < q around the root
+  const p = last ? k - 2 : j, q = p + 1;
+  const zp2 = ld(z, p) * ld(z, p), zq2 = ld(z, q) * ld(z, q);
+  let org: i32, tau: f64, lo: f64, hi: f64;
+  if (last) {
+    const dn = ld(dl, k - 1);
+    const mid = 0.5 * rho;
+    let psi: f64 = 0;
+    for (let i = 0; i < k - 2; i++) psi += ld(z, i) * ld(z, i) / ((ld(dl, i) - dn) - mid);
+    const c = rhoinv + psi;
+    const del = dn - ld(dl, k - 2);
+    const w = c + zp2 / (-del - mid) + zq2 / (-mid);
+    const a = -c * del + zp2 + zq2, b = zq2 * del;
+    const disc = sqrt(abs(a * a + 4 * b * c));
+    const guess = a < 0 ? 2 * b / (disc - a) : (a + disc) / (2 * c);
+    org = k - 1;
+    if (w <= 0) {
+      tau = c <= zp2 / (del + rho) + zq2 / rho ? rho : guess;
+      lo = mid; hi = rho;
+    } else {
+      tau = guess;
+      lo = 0; hi = mid;
+    }
+  } else {
+    const dj = ld(dl, j);
+    const del = ld(dl, q) - dj;
+    const mid = 0.5 * del;
+    let c = rhoinv;
+    for (let i = 0; i < j; i++) c += ld(z, i) * ld(z, i) / ((ld(dl, i) - dj) - mid);
+    for (let i = j + 2; i < k; i++) c += ld(z, i) * ld(z, i) / ((ld(dl, i) - dj) - mid);
+    const w = c + zp2 / (-mid) + zq2 / (del - mid);
+    if (w > 0) {
+      // the root is nearer dl_j
+      org = j;
+      const a = c * del + zp2 + zq2, b = zp2 * del;
+      const disc = sqrt(abs(a * a - 4 * b * c));
+      tau = a > 0 ? 2 * b / (a + disc) : (a - disc) / (2 * c);
+      lo = 0; hi = mid;
+    } else {
+      org = q;
+      const a = c * del - zp2 - zq2, b = zq2 * del;
+      const disc = sqrt(abs(a * a + 4 * b * c));
+      tau = a < 0 ? 2 * b / (a - disc) : -(a + disc) / (2 * c);
+      lo = -mid; hi = 0;
+    }
+  }
+  if (!(tau > lo && tau <= hi)) tau = 0.5 * (lo + hi);
+  const dorg = ld(dl, org);
+  for (let i = 0; i < k; i++) st(delta, i, (ld(dl, i) - dorg) - tau);
+
+  let swtch = false;
+  let prew: f64 = 0;
+  let done = false;
+  let eta: f64 = 0;
+  for (let iter = 0; iter < SECULAR_MAXIT; iter++) {
+    // f(τ)/ρ: ψ over the poles left of the origin, φ right of it, the origin's own term apart,
+    // with the last step η applied to delta on the way. err: LAPACK's bound, the sum of the
+    // partial sums (term i counted once per partial sum that holds it).
+    const ve = f64x2.splat(eta);
+    const two = f64x2.splat(2);
+    let vs = f64x2.splat(0), vd = vs, ve2 = vs;
+    let vc = f64x2.replace_lane(f64x2.splat(<f64>org), 1, <f64>(org - 1));
+    let i = 0;
+    for (; i + 2 <= org; i += 2) {
+      const o = <usize>i << 3;
+      const dv = f64x2.sub(v128.load(delta + o), ve);
+      v128.store(delta + o, dv);
+      const zz = v128.load(z + o);
+      const t = f64x2.div(zz, dv);
+      const term = f64x2.mul(zz, t);
+      vs = f64x2.add(vs, term);
+      vd = f64x2.add(vd, f64x2.mul(t, t));
+      ve2 = f64x2.add(ve2, f64x2.mul(term, vc));
+      vc = f64x2.sub(vc, two);
+    }
+    let psi = f64x2.extract_lane(vs, 0) + f64x2.extract_lane(vs, 1);
+    let dpsi = f64x2.extract_lane(vd, 0) + f64x2.extract_lane(vd, 1);
+    let err = f64x2.extract_lane(ve2, 0) + f64x2.extract_lane(ve2, 1);
+    for (; i < org; i++) {
+      const dv = ld(delta, i) - eta;
+      st(delta, i, dv);
+      const t = ld(z, i) / dv;
+      const term = ld(z, i) * t;
+      psi += term;
+      dpsi += t * t;
+      err += term * <f64>(org - i);
+    }
+    err = abs(err);
+    st(delta, org, ld(delta, org) - eta);
+    vs = f64x2.splat(0); vd = vs; ve2 = vs;
+    vc = f64x2.replace_lane(f64x2.splat(1), 1, 2);
+    i = org + 1;
+    for (; i + 2 <= k; i += 2) {
+      const o = <usize>i << 3;
+      const dv = f64x2.sub(v128.load(delta + o), ve);
+      v128.store(delta + o, dv);
+      const zz = v128.load(z + o);
+      const t = f64x2.div(zz, dv);
+      const term = f64x2.mul(zz, t);
+      vs = f64x2.add(vs, term);
+      vd = f64x2.add(vd, f64x2.mul(t, t));
+      ve2 = f64x2.add(ve2, f64x2.mul(term, vc));
+      vc = f64x2.add(vc, two);
+    }
+    let phi = f64x2.extract_lane(vs, 0) + f64x2.extract_lane(vs, 1);
+    let dphi = f64x2.extract_lane(vd, 0) + f64x2.extract_lane(vd, 1);
+    err += f64x2.extract_lane(ve2, 0) + f64x2.extract_lane(ve2, 1);
+    for (; i < k; i++) {
+      const dv = ld(delta, i) - eta;
+      st(delta, i, dv);
+      const t = ld(z, i) / dv;
+      const term = ld(z, i) * t;
+      phi += term;
+      dphi += t * t;
+      err += term * <f64>(i - org);
+    }
+    const to = ld(z, org) / ld(delta, org);
+    const wo = ld(z, org) * to, dwo = to * to;
+    const w = rhoinv + psi + phi + wo;
+    const dw = dpsi + dphi + dwo;
+    err = 8 * (phi - psi) + err + 2 * rhoinv + 3 * abs(wo) + abs(tau) * dw;
+    if (abs(w) <= EPS * err) { done = true; break; }
+    if (w <= 0) lo = max(lo, tau); else hi = min(hi, tau);
+    if (!last) {
+      if (iter == 1) swtch = org == p ? -w > abs(prew) / 10 : w > abs(prew) / 10;
+      else if (iter > 1 && w * prew > 0 && abs(w) > abs(prew) / 10) swtch = !swtch;
+    }
+    prew = w;
+    // the step η: the zero of c + s/(Δp − η) + S/(Δq − η) matching f and f′ at τ
+    const dp = ld(delta, p), dq = ld(delta, q);
+    let a = (dp + dq) * w - dp * dq * dw;
+    const b = dp * dq * w;
+    let c: f64;
+    if (last) {
+      c = abs(w - dp * dpsi - dq * dwo);
+      if (c == 0) eta = hi - tau;
+      else {
+        const disc = sqrt(abs(a * a - 4 * b * c));
+        eta = a >= 0 ? (a + disc) / (2 * c) : 2 * b / (a - disc);
+      }
+    } else {
+      if (!swtch) {
+        // the origin's pole with its exact weight
+        c = org == p ? w - dq * dw - (ld(dl, p) - ld(dl, q)) * (ld(z, p) / dp) * (ld(z, p) / dp)
+                     : w - dp * dw - (ld(dl, q) - ld(dl, p)) * (ld(z, q) / dq) * (ld(z, q) / dq);
+      } else {
+        const dl1 = org == p ? dpsi + dwo : dpsi;
+        const dr1 = org == p ? dphi : dphi + dwo;
+        c = w - dp * dl1 - dq * dr1;
+      }
+      if (c == 0) {
+        if (a == 0) a = dp * dp * (org == p ? dpsi + dwo : dpsi) + dq * dq * (org == p ? dphi : dphi + dwo);
+        eta = b / a;
+      } else {
+        const disc = sqrt(abs(a * a - 4 * b * c));
+        eta = a <= 0 ? (a - disc) / (2 * c) : 2 * b / (a + disc);
+      }
+    }
+    // wrong direction (rounding): Newton; out of the bracket (or NaN): halfway to its end
+    if (w * eta >= 0) eta = -w / dw;
+    const nt = tau + eta;
+    if (!(nt >= lo && nt <= hi)) eta = w < 0 ? 0.5 * (hi - tau) : 0.5 * (lo - tau);
+    tau += eta; // delta follows at the next evaluation
+  }
+  if (!done) {
+    // bisection on the bracket to the last bit
+    for (let it = 0; it < 2200; it++) {
+      const mid = 0.5 * (lo + hi);
+      if (!(mid > lo && mid < hi)) break;
+      let w = rhoinv;
+      for (let i = 0; i < k; i++) w += ld(z, i) * ld(z, i) / ((ld(dl, i) - dorg) - mid);
+      if (w == 0) { lo = mid; hi = mid; break; }
+      if (w < 0) lo = mid; else hi = mid;
+    }
+    tau = 0.5 * (lo + hi);
+    for (let i = 0; i < k; i++) st(delta, i, (ld(dl, i) - dorg) - tau);
+  }
+  return dorg + tau;
 }
