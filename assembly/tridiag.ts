@@ -343,12 +343,22 @@ function identity(n: i32, z: usize, zs: usize): void {
   }
 }
 
+/** Whether every entry of d (n) and e (n − 1) is finite. */
+function finite(n: i32, d: usize, e: usize): bool {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) s += ld(d, i) * 0;
+  for (let i = 0; i < n - 1; i++) s += ld(e, i) * 0;
+  return s == 0;
+}
+
 /**
  * Eigenvalues of the symmetric tridiagonal (d, e): d (n) ← ascending eigenvalues, e (n − 1)
- * destroyed. Returns 0, or > 0 when some eigenvalue did not converge in 30·n sweeps.
+ * destroyed. Returns 0, or > 0 when some eigenvalue did not converge in 30·n sweeps (n + 1, d and e
+ * untouched, when an entry is not finite).
  */
 export function sterf(n: i32, d: usize, e: usize): i32 {
   if (n <= 0) return 0;
+  if (!finite(n, d, e)) return n + 1;
   const info = steqr(n, d, e, 0, 0, false);
   if (info == 0) sortValues(n, d);
   return info;
@@ -406,13 +416,14 @@ export function stedcWorkBytes(n: i32): i32 {
  * Eigenvalues and eigenvectors of the symmetric tridiagonal (d, e): d (n) ← ascending
  * eigenvalues, z (n × n, ldz ≥ n, not read) ← the eigenvectors as rows (z[k·ldz + i] is
  * component i of eigenvector k), e destroyed. work: stedcWorkBytes(n) bytes, 16-byte aligned.
- * Returns 0, or > 0 when a leaf's QL/QR did not converge (or the input is not finite).
+ * Returns 0, or > 0 when a leaf's QL/QR did not converge (n + 1, z = I, when an entry is not finite).
  */
 export function stedc(n: i32, d: usize, e: usize, z: usize, ldz: i32, work: usize): i32 {
   if (n <= 0) return 0;
   const zs = <usize>ldz << 3;
   if (n <= LEAF) {
     identity(n, z, zs);
+    if (!finite(n, d, e)) return n + 1;
     const info = steqr(n, d, e, z, zs, true);
     if (info == 0) sortVectors(n, d, z, zs);
     return info;

@@ -65,6 +65,13 @@ const FAMILIES: Record<string, Family> = {
     }
     return [d, e];
   },
+  // glued by 1e-14 (below the deflation tolerance at the seams)
+  glued14: (n) => {
+    const [d, e] = FAMILIES.glued(n, new Rng(0));
+    return [d, e.map((x) => (x === 1e-10 ? 1e-14 : x))];
+  },
+  // Clement: zero diagonal, e_i = sqrt(i (n − i)); eigenvalues ±(n − 1), ±(n − 3), …
+  clement: (n) => [new Array(n).fill(0), Array.from({ length: n - 1 }, (_, i) => Math.sqrt((i + 1) * (n - 1 - i)))],
   // two-by-two blocks of equal entries with alternating gluing, many equal eigenvalues
   repeated: (n, r) => [new Array(n).fill(0.5), Array.from({ length: n - 1 }, (_, i) => (i % 2 === 0 ? 1 : 1e-9 * r.uniform()))],
 };
@@ -309,6 +316,17 @@ describe('tridiagonal eigensolvers (f64)', () => {
     expect(Array.from(b.values)).toEqual([-3.5]);
     expect(Array.from(b.z as Float64Array)).toEqual([1]);
     expect(runSterf([2], []).values[0]).toBe(2);
+  });
+
+  it('NaN or ∞ in the input: > 0 returned, nothing outside the arrays written', () => {
+    for (const n of [3, LEAF + 5]) {
+      for (const bad of [NaN, Infinity]) {
+        const [d, e] = FAMILIES.random(n, new Rng(3));
+        d[1] = bad;
+        expect(runStedc(d, e).info, `stedc n=${n} ${bad}`).toBeGreaterThan(0);
+        expect(runSterf(d, e).info, `sterf n=${n} ${bad}`).toBeGreaterThan(0);
+      }
+    }
   });
 
   it('ldz = n (no padding) and a large ldz give the same bits', () => {
