@@ -657,7 +657,8 @@ function eighArgs<T extends FloatArray>(A: T, d: number, opts?: EighOptions<T>):
  *   practice). Nothing is written on failure.
  * @example
  * const { values, vectors } = linalg.eigh(new Float64Array([2, 1, 1, 2]), 2);
- * // values: Float64Array [1, 3]; vectors: ±[0.7071, −0.7071, 0.7071, 0.7071] (one per row)
+ * // values: Float64Array [1, 3]
+ * // vectors: Float64Array [-0.7071…, 0.7071…, 0.7071…, 0.7071…]: (−1, 1)/√2 for 1, (1, 1)/√2 for 3
  */
 function eigh<T extends FloatArray>(A: T, d: number, opts: EighOptions<T> & { valuesOnly: true }): EighResult<T, undefined>;
 function eigh<T extends FloatArray>(A: T, d: number, opts?: EighOptions<T> & { valuesOnly?: false }): EighResult<T, T>;
