@@ -1,8 +1,9 @@
 // Symmetric tridiagonal eigensolvers (f64): d the diagonal (n), e the off-diagonal (n − 1).
 //
 //   sterf  eigenvalues only: implicit QL/QR with Wilkinson shifts (LAPACK dsteqr's iteration)
-//   stedc  eigenvalues and eigenvectors; eigenvector k is row k of z (z[k·ldz + i] = component i),
-//          so that a plane rotation of two vectors runs along two contiguous rows (f64x2)
+//   stedc  eigenvalues and eigenvectors: divide and conquer (below) over QL/QR leaves; eigenvector
+//          k is row k of z (z[k·ldz + i] = component i), so that a plane rotation of two vectors
+//          runs along two contiguous rows (f64x2)
 //
 // No static data (the threaded build): constants are immediates, results of small helpers that
 // produce two numbers travel in one v128.
