@@ -1,8 +1,9 @@
 // Symmetric tridiagonal eigensolvers (f64): d the diagonal (n), e the off-diagonal (n − 1).
 //
 //   sterf  eigenvalues only: implicit QL/QR with Wilkinson shifts (LAPACK dsteqr's iteration)
-//   stedc  eigenvalues and eigenvectors; eigenvector k is row k of z (z[k·ldz + i] = component i),
-//          so that a plane rotation of two vectors runs along two contiguous rows (f64x2)
+//   stedc  eigenvalues and eigenvectors: divide and conquer (below) over QL/QR leaves; eigenvector
+//          k is row k of z (z[k·ldz + i] = component i), so that a plane rotation of two vectors
+//          runs along two contiguous rows (f64x2)
 //
 // No static data (the threaded build): constants are immediates, results of small helpers that
 // produce two numbers travel in one v128.
@@ -674,6 +675,32 @@ function merge(n: i32, d: usize, z: usize, zs: usize, work: usize, lo: i32, m: i
   }
 }
 
+/** Σ z_i² / ((dl_i − a) − b) over i in [i0, i1). */
+function poleSum(i0: i32, i1: i32, z: usize, dl: usize, a: f64, b: f64): f64 {
+  const va = f64x2.splat(a), vb = f64x2.splat(b);
+  let acc = f64x2.splat(0);
+  let i = i0;
+  for (; i + 2 <= i1; i += 2) {
+    const o = <usize>i << 3;
+    const zz = v128.load(z + o);
+    acc = f64x2.add(acc, f64x2.div(f64x2.mul(zz, zz), f64x2.sub(f64x2.sub(v128.load(dl + o), va), vb)));
+  }
+  let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  if (i < i1) s += ld(z, i) * ld(z, i) / ((ld(dl, i) - a) - b);
+  return s;
+}
+
+/** delta_i ← (dl_i − a) − t for i < k. */
+function shifted(k: i32, dl: usize, a: f64, t: f64, delta: usize): void {
+  const va = f64x2.splat(a), vt = f64x2.splat(t);
+  let i = 0;
+  for (; i + 2 <= k; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(delta + o, f64x2.sub(f64x2.sub(v128.load(dl + o), va), vt));
+  }
+  if (i < k) st(delta, i, (ld(dl, i) - a) - t);
+}
+
 /** t_i ← t_i · row_i / (dl_i − dj) for i in [i0, i1). */
 function lowner(i0: i32, i1: i32, t: usize, row: usize, dl: usize, dj: f64): void {
   const vj = f64x2.splat(dj);
@@ -752,7 +779,7 @@ function secular(k: i32, j: i32, dl: usize, z: usize, rho: f64, delta: usize): f
     const dn = ld(dl, k - 1);
     const mid = 0.5 * rho;
     let psi: f64 = 0;
-    for (let i = 0; i < k - 2; i++) psi += ld(z, i) * ld(z, i) / ((ld(dl, i) - dn) - mid);
+    psi += poleSum(0, k - 2, z, dl, dn, mid);
     const c = rhoinv + psi;
     const del = dn - ld(dl, k - 2);
     const w = c + zp2 / (-del - mid) + zq2 / (-mid);
@@ -772,8 +799,7 @@ function secular(k: i32, j: i32, dl: usize, z: usize, rho: f64, delta: usize): f
     const del = ld(dl, q) - dj;
     const mid = 0.5 * del;
     let c = rhoinv;
-    for (let i = 0; i < j; i++) c += ld(z, i) * ld(z, i) / ((ld(dl, i) - dj) - mid);
-    for (let i = j + 2; i < k; i++) c += ld(z, i) * ld(z, i) / ((ld(dl, i) - dj) - mid);
+    c += poleSum(0, j, z, dl, dj, mid) + poleSum(j + 2, k, z, dl, dj, mid);
     const w = c + zp2 / (-mid) + zq2 / (del - mid);
     if (w > 0) {
       // the root is nearer dl_j
@@ -792,7 +818,7 @@ function secular(k: i32, j: i32, dl: usize, z: usize, rho: f64, delta: usize): f
   }
   if (!(tau > lo && tau <= hi)) tau = 0.5 * (lo + hi);
   const dorg = ld(dl, org);
-  for (let i = 0; i < k; i++) st(delta, i, (ld(dl, i) - dorg) - tau);
+  shifted(k, dl, dorg, tau, delta);
 
   let swtch = false;
   let prew: f64 = 0;
@@ -919,7 +945,7 @@ function secular(k: i32, j: i32, dl: usize, z: usize, rho: f64, delta: usize): f
       if (w < 0) lo = mid; else hi = mid;
     }
     tau = 0.5 * (lo + hi);
-    for (let i = 0; i < k; i++) st(delta, i, (ld(dl, i) - dorg) - tau);
+    shifted(k, dl, dorg, tau, delta);
   }
   return dorg + tau;
 }
