@@ -282,6 +282,30 @@ describe.each(types)('linalg.eigh %s', (name, Type) => {
     }
   });
 
+  it('subnormal and near-overflow entries: finite results, those of the matrix scaled by a power of two', () => {
+    // A = [[3, 1], [1, 2]]·s rounded to the type; B = 2^k·A (exact) is an ordinary matrix, and
+    // eigh(A) must be eigh(B)·2^−k up to the rounding of the result (a few subnormal spacings)
+    const cases = Type === Float32Array ? [[1e-44, 100], [1e37, -100]] : [[1e-310, 1000], [1e307, -1000]];
+    const spacing = Type === Float32Array ? 1.401298464324817e-45 : 4.9406564584124654e-324;
+    for (const [sc, k] of cases) {
+      const A = new Type([3 * sc, 1 * sc, 1 * sc, 2 * sc]);
+      let f = 1;
+      for (let i = 0; i < Math.abs(k); i++) f *= k > 0 ? 2 : 0.5;
+      const B = Type.from(A, (x) => x * f);
+      const ra = linalg.eigh(A, 2);
+      const rb = linalg.eigh(B, 2);
+      for (let i = 0; i < 2; i++) {
+        const want = rb.values[i] / f;
+        const tol = sc < 1 ? 4 * spacing : 8 * unitRoundoff(Type) * Math.abs(rb.values[1] / f);
+        expect(Math.abs(ra.values[i] - want), `λ${i} at scale ${sc}`).toBeLessThanOrEqual(tol);
+      }
+      for (let i = 0; i < 4; i++) {
+        expect(Number.isFinite(ra.vectors[i])).toBe(true);
+        if (sc > 1) expect(Math.abs(ra.vectors[i] - rb.vectors[i]), `vectors at scale ${sc}`).toBeLessThanOrEqual(8 * unitRoundoff(Type));
+      }
+    }
+  });
+
   it('reads only the lower triangle: 999 or NaN above the diagonal give the same bits; A unchanged', () => {
     const rng = new Rng(78);
     for (const d of [3, 33, 70]) {
