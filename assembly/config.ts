@@ -54,6 +54,16 @@ export const SYM_ROWS: i32 = 8;
 /** potrs switches from per-row substitution to the blocked solve at this many rhs. */
 export const POTRS_BLOCKED_MIN_RHS: i32 = 4;
 
+/** Rows per panel of the blocked tridiagonalisation (sytrd.ts): the rank-2k update of the leading
+ *  block has depth 2·EIGH_NB; the panel's gemv corrections grow with it. 16 and 32 within a few
+ *  percent, 48 and 64 slower (bench/RESULTS.md, eigh). */
+export const EIGH_NB: i32 = 16;
+/** sytrd reduces a leading block of at most this order unblocked. */
+export const EIGH_NX: i32 = 32;
+/** Reflectors per block of the back-transformation (ormtr): the depth of its gemm updates; the
+ *  T factor and T·Vᵀ grow with its square. 32 best at d = 512, 128 25% slower (bench/RESULTS.md). */
+export const EIGH_QB: i32 = 32;
+
 /** Elements per v128 for T. */
 // @ts-ignore: decorator
 @inline export function lanes<T>(): i32 { return 16 / <i32>sizeof<T>(); }

@@ -78,3 +78,27 @@ export { promote_f32_f64, demote_f64_f32, gemv_n_f32f64, gemv_t_f32f64 } from '.
 
 // largest magnitude: see scan.ts
 export { max_abs_f32, max_abs_f64 } from './scan';
+
+// symmetric eigendecomposition pieces: see sytrd.ts
+import { sytrd, ormtr, sytrdWorkBytes, ormtrWorkBytes } from './sytrd';
+export function sytrd_f32(d: i32, a: usize, lda: i32, dd: usize, e: usize, tau: usize, work: usize, ework: usize): void { sytrd<f32>(d, a, lda, dd, e, tau, work, ework); }
+export function sytrd_f64(d: i32, a: usize, lda: i32, dd: usize, e: usize, tau: usize, work: usize, ework: usize): void { sytrd<f64>(d, a, lda, dd, e, tau, work, ework); }
+export function ormtr_f32(d: i32, m: i32, a: usize, lda: i32, tau: usize, x: usize, ldx: i32, work: usize, ework: usize): void { ormtr<f32>(d, m, a, lda, tau, x, ldx, work, ework); }
+export function ormtr_f64(d: i32, m: i32, a: usize, lda: i32, tau: usize, x: usize, ldx: i32, work: usize, ework: usize): void { ormtr<f64>(d, m, a, lda, tau, x, ldx, work, ework); }
+export function sytrd_work_bytes_f32(d: i32): f64 { return <f64>sytrdWorkBytes<f32>(d); }
+export function sytrd_work_bytes_f64(d: i32): f64 { return <f64>sytrdWorkBytes<f64>(d); }
+export function ormtr_work_bytes_f32(d: i32, m: i32): f64 { return <f64>ormtrWorkBytes<f32>(d, m); }
+export function ormtr_work_bytes_f64(d: i32, m: i32): f64 { return <f64>ormtrWorkBytes<f64>(d, m); }
+
+// symmetric tridiagonal eigensolvers (f64 only): see tridiag.ts
+import { sterf, stedc, stedcWorkBytes } from './tridiag';
+export function sterf_f64(n: i32, d: usize, e: usize): i32 { return sterf(n, d, e); }
+export function stedc_f64(n: i32, d: usize, e: usize, z: usize, ldz: i32, work: usize): i32 { return stedc(n, d, e, z, ldz, work); }
+export function stedc_work_bytes(n: i32): i32 { return stedcWorkBytes(n); }
+
+// the symmetric eigendecomposition: see eigh.ts
+import { eigh, eighWorkBytes } from './eigh';
+export function eigh_f32(d: i32, a: usize, lda: i32, w: usize, z: usize, ldz: i32, vectors: i32, work: usize, ework: usize): i32 { return eigh<f32>(d, a, lda, w, z, ldz, vectors != 0, work, ework); }
+export function eigh_f64(d: i32, a: usize, lda: i32, w: usize, z: usize, ldz: i32, vectors: i32, work: usize, ework: usize): i32 { return eigh<f64>(d, a, lda, w, z, ldz, vectors != 0, work, ework); }
+export function eigh_work_bytes_f32(d: i32, vectors: i32): f64 { return eighWorkBytes<f32>(d, vectors != 0); }
+export function eigh_work_bytes_f64(d: i32, vectors: i32): f64 { return eighWorkBytes<f64>(d, vectors != 0); }

@@ -73,7 +73,7 @@ function settingsFor(o: BenchOptions): Settings {
     n: 256,
     nrhsList: [1, 64],
     precisions: ['f32', 'f64'],
-    ops: ['syrk', 'cholesky', 'solve'],
+    ops: ['syrk', 'cholesky', 'solve', 'eigh', 'eigh-values'],
     minSamples: quick ? 3 : 5,
     maxTime: o.maxTime ?? (quick ? 0.05 : 1.5),
     minTime: quick ? 0.01 : 0.05,
@@ -87,7 +87,8 @@ export const BENCH_HELP = `Usage: npm run bench -- [options]     (or: npx empiri
 Throughput (GFLOP/s) of syrk, cholesky and the Cholesky solve (1 and 64 right-hand sides), for
 d in {64, 128, 256, 512, 1024}, n = 256, f32 and f64: ours (wasm) next to a plain TypeScript
 implementation and installed JavaScript peers (ml-matrix, f64; @tensorflow/tfjs-backend-wasm, f32
-GᵀG, one thread), all in the same run.
+GᵀG, one thread), all in the same run. Also eigh (values and vectors) and eigh-values (values
+only) for d up to 512, next to ml-matrix's EigenvalueDecomposition, with milliseconds per call.
 
 Options:
   --quick            d in {64, 128} with short timings (a few seconds)
@@ -223,11 +224,18 @@ export interface BenchReport {
 // ---------------------------------------------------------------------------------------------
 // Cases and inputs
 
+/** eigh: nominal counts, the tridiagonalisation 4/3·d³ and (with vectors) the back-transformation
+ *  2·d³; the tridiagonal solver is not counted (its work depends on the spectrum). */
 const FLOPS: Record<Op, (d: number, n: number, nrhs: number) => number> = {
   syrk: (d, n) => n * d * (d + 1),
   cholesky: (d) => (d * d * d) / 3,
   solve: (d, _n, nrhs) => 2 * d * d * nrhs,
+  eigh: (d) => (10 * d * d * d) / 3,
+  'eigh-values': (d) => (4 * d * d * d) / 3,
 };
+
+/** The largest d of the eigh cases (ml-matrix takes over a second per call at 512). */
+const EIGH_MAX_D = 512;
 
 function caseName(op: Op, d: number, nrhs: number, precision: Precision): string {
   return op === 'solve' ? `${op} d=${d} nrhs=${nrhs} ${precision}` : `${op} d=${d} ${precision}`;
@@ -307,6 +315,15 @@ const ours: Contender = {
         const L = new P(d * d);
         return { run: () => linalg.cholesky(c.A, d, { out: L })[d], result: () => L };
       }
+      case 'eigh': {
+        const values = new P(d);
+        const vectors = new P(d * d);
+        return { run: () => linalg.eigh(c.A, d, { values, vectors }).vectors[d], result: () => values };
+      }
+      case 'eigh-values': {
+        const values = new P(d);
+        return { run: () => linalg.eigh(c.A, d, { values, valuesOnly: true }).values[d - 1], result: () => values };
+      }
       case 'solve': {
         const chol = linalg.choleskyFactor(c.A, d);
         const X = new P(nrhs * d);
@@ -346,6 +363,10 @@ const plain: Contender = {
           result: () => L,
         };
       }
+      case 'eigh':
+      case 'eigh-values':
+        // no plain eigh: ml-matrix's (a port of JAMA's tred2 + tql2) is one
+        return undefined;
       case 'solve': {
         const L = P.from(c.A);
         if (k.cholesky(L, d) !== 0) throw new Error('plain cholesky: not positive definite');
@@ -477,7 +498,8 @@ function runCase(c: CaseInputs, contenders: readonly Contender[], settings: Sett
         sink += p.run();
         const once = (performance.now() - t0) / 1e3;
         const r = p.result();
-        if (k === plain) reference = Float64Array.from(r);
+        // plain is the reference; without it (eigh), the first contender that ran
+        if (k === plain || reference === undefined) reference = Float64Array.from(r);
         else if (reference) {
           result.maxRelDiffFromPlain = maxRelDiff(r, reference);
           if (!(result.maxRelDiffFromPlain <= TOLERANCE[c.precision])) {
@@ -569,6 +591,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const plan: Planned[] = [];
   for (const op of settings.ops) {
     for (const d of settings.sizes) {
+      if ((op === 'eigh' || op === 'eigh-values') && d > EIGH_MAX_D) continue;
       for (const nrhs of op === 'solve' ? settings.nrhsList : [0]) {
         for (const precision of settings.precisions) {
           if (!filter || filter.test(caseName(op, d, nrhs, precision))) plan.push({ op, d, nrhs, precision });
@@ -650,7 +673,7 @@ export function formatReport(report: BenchReport): string {
   const m = report.meta;
   const peerNames = m.peers.filter((p) => p.loaded).map((p) => p.name);
   const header = [
-    `empirical-fisher bench — GFLOP/s (SYRK n·d·(d+1), Cholesky d³/3, solve 2·d²·nrhs), n = ${m.n}`,
+    `empirical-fisher bench — GFLOP/s (SYRK n·d·(d+1), Cholesky d³/3, solve 2·d²·nrhs, eigh 10/3·d³, eigh-values 4/3·d³ nominal), n = ${m.n}`,
     `Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.platform}, ${m.date}`,
     `load average ${m.loadavgStart.map((x) => x.toFixed(2)).join(' ')} before, ${m.loadavgEnd.map((x) => x.toFixed(2)).join(' ')} after; ` +
       `features ${JSON.stringify(m.features)}`,
@@ -697,6 +720,19 @@ export function formatReport(report: BenchReport): string {
     r.map((s, i) => (numeric(i) ? s.padStart(widths[i]) : s.padEnd(widths[i]))).join('  ').trimEnd();
   const lines = [...header, fmtRow(cols), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmtRow)];
   if (notes.length) lines.push('', ...notes.map((s, i) => `[${i + 1}] ${s}`));
+  const eigh = report.cases.filter((c) => c.op === 'eigh' || c.op === 'eigh-values');
+  if (eigh.length) {
+    // the eigh rows again in milliseconds per call (the flop counts above are nominal)
+    lines.push('', 'eigh, ms per call: ours median (best); ml-matrix median (best) (its full decomposition, also for eigh-values); ml-matrix / ours of the medians');
+    for (const c of eigh) {
+      const ms = (r: ContenderResult | undefined) =>
+        !r || r.skipped ? 'n/a' : `${(r.medianSeconds * 1e3).toFixed(2)} (${(r.bestSeconds * 1e3).toFixed(2)})`;
+      const o = c.contenders.find((r) => r.name === 'ours');
+      const ml = c.contenders.find((r) => r.name === 'ml-matrix');
+      const ratio = o && ml && !o.skipped && !ml.skipped ? `${(ml.medianSeconds / o.medianSeconds).toFixed(1)}×` : '';
+      lines.push(`  ${c.name.padEnd(24)} ours ${ms(o).padEnd(18)} ml-matrix ${ms(ml).padEnd(20)} ${ratio}`);
+    }
+  }
   return lines.join('\n') + '\n';
 }
 

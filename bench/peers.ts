@@ -7,7 +7,8 @@
 
 import type { FloatArray, Precision } from './plain.js';
 
-export type Op = 'syrk' | 'cholesky' | 'solve';
+/** eigh: values and vectors; eigh-values: values only */
+export type Op = 'syrk' | 'cholesky' | 'solve' | 'eigh' | 'eigh-values';
 
 /** The inputs of one benchmark case, shared by every contender (never modified by them). */
 export interface CaseInputs {
@@ -30,7 +31,8 @@ export interface CaseInputs {
 export interface Prepared {
   /** Runs the operation once and returns one element of the result (fed into a sink). */
   run(): number;
-  /** The result of the latest run in our layout (syrk: C, cholesky: L, solve: X as B), for checks. */
+  /** The result of the latest run in our layout (syrk: C, cholesky: L, solve: X as B; eigh: the
+   *  eigenvalues, ascending), for checks. */
   result(): ArrayLike<number>;
   /** Releases what prepare() acquired (called after the case, also when it failed). */
   dispose?(): void;
@@ -66,6 +68,19 @@ function fromMlMatrix(m: any, transpose = false): Float64Array {
     }
   }
   return out;
+}
+
+/** ml-matrix's EigenvalueDecomposition of the symmetric c.A; result(): the eigenvalues. */
+function mlEigh(lib: any, c: CaseInputs): Prepared {
+  const A = toMlMatrix(lib, c.A, c.d, c.d);
+  let e: any;
+  return {
+    run() {
+      e = new lib.EigenvalueDecomposition(A, { assumeSymmetric: true });
+      return e.realEigenvalues[0] + e.eigenvectorMatrix.get(0, 0);
+    },
+    result: () => Float64Array.from(e.realEigenvalues as number[]),
+  };
 }
 
 /**
@@ -118,6 +133,10 @@ export const PEERS: readonly Peer[] = [
           result: () => fromMlMatrix(chol.lowerTriangularMatrix),
         };
       },
+      // JAMA's tred2 + tql2 (Householder tridiagonalisation, implicit QL) on a Matrix. It has no
+      // values-only mode: the eigh-values rows time the same full decomposition.
+      eigh: (lib, c) => mlEigh(lib, c),
+      'eigh-values': (lib, c) => mlEigh(lib, c),
       // The factor is computed outside the timed call; ml-matrix wants the right-hand sides as
       // the columns of a d × nrhs matrix.
       solve(lib, c) {

@@ -105,17 +105,17 @@ export function length(name: string, x: ArrayLike<number>, expected: number, for
   }
 }
 
-/** `out` must have the result's type and length. */
-export function output<T extends FloatArray>(out: unknown, precision: Precision, len: number, formula: string): T {
-  const p = precisionOf('out', out);
+/** `out` must have the result's type and length; `name` names it in errors. */
+export function output<T extends FloatArray>(out: unknown, precision: Precision, len: number, formula: string, name = 'out'): T {
+  const p = precisionOf(name, out);
   if (p !== precision) {
     throw new TypeError(
-      `out must be a ${precision === 'f32' ? 'Float32Array' : 'Float64Array'} (the result's precision), got a ${
+      `${name} must be a ${precision === 'f32' ? 'Float32Array' : 'Float64Array'} (the result's precision), got a ${
         p === 'f32' ? 'Float32Array' : 'Float64Array'
       }`,
     );
   }
-  length('out', out as FloatArray, len, formula);
+  length(name, out as FloatArray, len, formula);
   return out as T;
 }
 

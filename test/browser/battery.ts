@@ -1,6 +1,6 @@
 /**
  * A fixed battery of computations whose output bytes must be identical in every JavaScript engine
- * (DESIGN §4): seeded inputs → syrk, cholesky, the solves, EmpiricalFisher in every representation
+ * (DESIGN §4): seeded inputs → syrk, cholesky, the solves, eigh, EmpiricalFisher in every representation
  * and precision, and 20 optimizer steps. Each result is reduced to an FNV-1a hash of its bytes.
  *
  * It takes the library as an argument, so the same code runs against the TypeScript sources
@@ -123,6 +123,18 @@ export function runBattery(ef: Library): BatteryResult {
       put(`choleskyFactor.${p}.${d}.lower`, f.lower());
       put(`choleskyFactor.${p}.${d}.solve`, f.solve(B, { nrhs }));
       f.dispose();
+    }
+
+    // eigh: an indefinite matrix (only its lower triangle is read), across a panel and a block of
+    // the back-transformation; values and vectors, and values only (own inputs: the draws above
+    // and below stay as they were)
+    const eighInputs = new Inputs(p === 'f32' ? 303 : 404);
+    for (const d of [45, 131]) {
+      const A = eighInputs.fill(new T(d * d));
+      const r = linalg.eigh(A, d);
+      put(`eigh.${p}.${d}.values`, r.values);
+      put(`eigh.${p}.${d}.vectors`, r.vectors);
+      put(`eigh.${p}.${d}.valuesOnly`, linalg.eigh(A, d, { valuesOnly: true }).values);
     }
 
     // EmpiricalFisher in every representation: three updates with a running average
