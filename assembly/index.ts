@@ -5,6 +5,7 @@ import { gemv_n, gemv_t, symv, sumsq_cols, trsv, trsv_t } from './level2';
 import { syrk, syrk_full, gram, symmetrize, symmetrize_rows, zero_upper, zero_upper_rows, add_diag } from './syrk';
 import { syrk_pack, syrk_cols_packed, potrf_diag, potrf_panel, potrf_pack, potrf_update_packed } from './parallel';
 import { potrf, potrs } from './potrf';
+import { gemm_nt } from './gemm';
 
 /** First byte the TypeScript allocator may use. */
 export function heap_base(): usize { return __heap_base; }
@@ -52,6 +53,10 @@ export function trsv_t_f32(d: i32, l: usize, ldl: i32, x: usize): void { trsv_t<
 export function trsv_t_f64(d: i32, l: usize, ldl: i32, x: usize): void { trsv_t<f64>(d, l, ldl, x); }
 export function potrs_f32(d: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32, work: usize): void { potrs<f32>(d, nrhs, l, ldl, b, ldb, work); }
 export function potrs_f64(d: i32, nrhs: i32, l: usize, ldl: i32, b: usize, ldb: i32, work: usize): void { potrs<f64>(d, nrhs, l, ldl, b, ldb, work); }
+
+// C (m × n) ← β·C + α·op(A)·op(B), op(X) = X or Xᵀ (flags ≠ 0: transposed); A m × k, B k × n as op
+export function gemm_f32(m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32, transA: i32, b: usize, ldb: i32, transB: i32, beta: f32, c: usize, ldc: i32, work: usize): void { gemm_nt<f32>(m, n, k, alpha, a, lda, transA != 0, b, ldb, transB == 0, beta, c, ldc, work, false); }
+export function gemm_f64(m: i32, n: i32, k: i32, alpha: f64, a: usize, lda: i32, transA: i32, b: usize, ldb: i32, transB: i32, beta: f64, c: usize, ldc: i32, work: usize): void { gemm_nt<f64>(m, n, k, alpha, a, lda, transA != 0, b, ldb, transB == 0, beta, c, ldc, work, false); }
 
 // pieces for threads (parallel.ts)
 export { potrf_nb, potrf_packed_bytes, syrk_packed_bytes } from './parallel';

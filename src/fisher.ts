@@ -40,8 +40,9 @@ export interface EmpiricalFisherOptions {
   /** block sizes for 'blockdiag' (one per layer), summing to d */
   blocks?: readonly number[];
   /**
-   * rows kept by 'lowrank'. Default: all rows of the latest minibatch when decay = 0; otherwise
-   * max(256, n) rows, the newest first
+   * ℓ, the rows of the 'lowrank' Frequent-Directions sketch of the running average (it holds up to
+   * ℓ plus a buffer of about ℓ rows of whole batches between shrinks). Default: the latest minibatch
+   * whole when decay = 0; 256 otherwise
    */
   rank?: number;
   /** memory budget of 'auto' and the limit for 'dense' (default 256 MiB) */
@@ -72,7 +73,8 @@ const JITTER_TRIES = 3;
 /** The saved state of an EmpiricalFisher: plain numbers and typed arrays (structuredClone-safe). */
 export interface EmpiricalFisherState {
   format: 'empirical-fisher/EmpiricalFisher';
-  version: 1;
+  /** 2: 'lowrank' holds a sketch (version 1 states of the other representations load too) */
+  version: 1 | 2;
   d: number;
   precision: Precision;
   representation: StoreKind;
@@ -90,6 +92,8 @@ export interface EmpiricalFisherState {
   sigma2: number;
   betaPow: number;
   store: StoreState;
+  /** the factor held when it is of an older F (the optimizer's updateEvery), so a load reuses it */
+  staleFactor?: { values: FloatArray; damping: number; effectiveDamping: number };
 }
 
 const registry =
@@ -214,8 +218,9 @@ function makeStore(e: Engine, d: number, r: Resolved): FisherStore {
  * The empirical Fisher of per-example gradients, `F = (1/n) Σ g_i g_iᵀ`, optionally as a running
  * average across steps, with damped solves `(F + λI)⁻¹ g`.
  *
- * Representations: 'dense' (d² storage, Cholesky d³/3 per refresh, 2d² per solve); 'lowrank' (the
- * newest rows of gradients, r·d storage, Woodbury solve in r²·d + r³/3); 'blockdiag' (one dense
+ * Representations: 'dense' (d² storage, Cholesky d³/3 per refresh, 2d² per solve); 'lowrank' (rows
+ * of gradients: the latest minibatch with decay 0, a Frequent-Directions sketch of the running
+ * average otherwise; r·d storage, Woodbury solve in r²·d + r³/3); 'blockdiag' (one dense
  * block per layer); 'diag' (F_jj only). 'auto' picks dense while F and its factor fit `maxBytes`
  * (256 MiB: d ≤ 5792 in f32, 4096 in f64), otherwise lowrank.
  *
@@ -315,6 +320,16 @@ export class EmpiricalFisher {
   get factorizations(): number {
     return this._factorizations;
   }
+  /**
+   * ρ of 'lowrank' with decay (0 otherwise): the mass its Frequent-Directions sketch dropped, in F's
+   * units, with F_sketch ⪯ F ⪯ F_sketch + ρI for F the true running average and F_sketch =
+   * `toDense()`. Solves add it to the damping (so `effectiveDamping` includes it).
+   */
+  get sketchError(): number {
+    const s = this.live();
+    return s instanceof LowRankStore ? s.dropped * this.scale() * this.sigma2 : 0;
+  }
+
   /** rows held by 'lowrank' (r of the Woodbury solve); d otherwise */
   get rank(): number {
     const s = this.live();
@@ -515,8 +530,8 @@ export class EmpiricalFisher {
    * Adds another accumulator's statistics, weighted by example counts: F ← (e₁F + e₂F₂)/(e₁ + e₂)
    * with e the examples each has seen, so data-parallel workers can accumulate separately and one
    * combines. Both must have the same d, precision, representation, decay, blocks and step count.
-   * `other` is not changed. For 'lowrank' the other's rows are added (the oldest evicted beyond
-   * `rank`). @returns this
+   * `other` is not changed. For 'lowrank' the other's rows are added, and shrunk (sketched) if
+   * they do not fit: the sketch of the union, ρ adding up. @returns this
    */
   merge(other: EmpiricalFisher): this {
     const store = this.live();
@@ -568,7 +583,7 @@ export class EmpiricalFisher {
     const store = this.live();
     return {
       format: 'empirical-fisher/EmpiricalFisher',
-      version: 1,
+      version: 2,
       d: this.d,
       precision: this.precision,
       representation: this.representation,
@@ -584,6 +599,10 @@ export class EmpiricalFisher {
       sigma2: this.sigma2,
       betaPow: this.betaPow,
       store: store.save(),
+      staleFactor:
+        this.hasFactor && !this.factorValid && !this.negligibleF && store.factorState
+          ? { values: store.factorState(), damping: this.factorDampingUsed, effectiveDamping: this._effectiveDamping }
+          : undefined,
     };
   }
 
@@ -592,7 +611,15 @@ export class EmpiricalFisher {
     if (!state || typeof state !== 'object' || state.format !== 'empirical-fisher/EmpiricalFisher') {
       throw new TypeError('state is not the output of EmpiricalFisher.prototype.save()');
     }
-    if (state.version !== 1) throw new RangeError(`state.version ${String(state.version)} is not supported (1 is)`);
+    if (state.version !== 1 && state.version !== 2) {
+      throw new RangeError(`state.version ${String(state.version)} is not supported (1 and 2 are)`);
+    }
+    if (state.version === 1 && state.representation === 'lowrank') {
+      throw new RangeError(
+        "state.version 1 of a 'lowrank' Fisher holds a window of rows that was not the running average; " +
+          'it cannot be loaded as the version 2 sketch: start a new EmpiricalFisher',
+      );
+    }
     checkState(state);
     const F = new EmpiricalFisher(state.d, {
       precision: state.precision,
@@ -615,6 +642,14 @@ export class EmpiricalFisher {
     F.lastBatch = state.lastBatch;
     F.sigma2 = state.sigma2;
     F.betaPow = state.betaPow;
+    const sf = state.staleFactor;
+    const store = F.live();
+    if (sf !== undefined && store.restoreFactor) {
+      store.restoreFactor(sf.values);
+      F.hasFactor = true;
+      F.factorDampingUsed = sf.damping;
+      F._effectiveDamping = sf.effectiveDamping;
+    }
     return F;
   }
 
@@ -743,7 +778,7 @@ export class EmpiricalFisher {
     this.factorValid = true;
     this.hasFactor = true;
     this.factorDampingUsed = this._damping;
-    this._effectiveDamping = shift * s2;
+    this._effectiveDamping = (shift + (store.extraDamping ? store.extraDamping(c) : 0)) * s2;
   }
 
   private live(): FisherStore {
@@ -802,26 +837,26 @@ function checkState(state: EmpiricalFisherState): void {
     if (rows.length % d !== 0) throw new RangeError(`state.store.rows has length ${rows.length}, not a multiple of d = ${d}`);
     const used = rows.length / d;
     if (used > (st.capacity as number)) throw new RangeError(`state.store.rows holds ${used} rows, more than state.store.capacity`);
-    const rowBatch = arr('rowBatch', Int32Array, used);
-    const keys = arr('batchKeys', Int32Array, undefined);
-    arr('batchStamps', Float64Array, keys.length);
-    arr('batchWeights', Float64Array, keys.length, 0);
-    const kept = arr('batchKept', Int32Array, keys.length, 1);
-    const count = new Map<number, number>();
-    for (let i = 0; i < keys.length; i++) count.set(keys[i], 0);
-    for (let i = 0; i < used; i++) {
-      const c = count.get(rowBatch[i]);
-      if (c === undefined) throw new RangeError(`state.store.rowBatch[${i}] = ${rowBatch[i]} names no batch in state.store.batchKeys`);
-      count.set(rowBatch[i], c + 1);
+    arr('weights', Float64Array, used, 0);
+    arr('gram', F, (used * (used + 1)) / 2);
+    field('store.dropped', typeof st.dropped === 'number' && st.dropped >= 0 && Number.isFinite(st.dropped), 'a finite number ≥ 0', st.dropped);
+    int('store.latestStart', st.latestStart);
+    int('store.latestCount', st.latestCount);
+    if ((st.latestStart as number) + (st.latestCount as number) > used) {
+      throw new RangeError(`state.store.latestStart + latestCount exceeds the ${used} rows held`);
     }
-    for (let i = 0; i < keys.length; i++) {
-      if (count.get(keys[i]) !== kept[i]) {
-        throw new RangeError(`state.store.batchKept[${i}] = ${kept[i]} but ${count.get(keys[i])} rows belong to that batch`);
-      }
+    int('store.shrinks', st.shrinks);
+    field('store.gramFromShrink', st.gramFromShrink === 0 || st.gramFromShrink === 1, '0 or 1', st.gramFromShrink);
+  }
+  const sf = state.staleFactor;
+  if (sf !== undefined) {
+    if (!sf || typeof sf !== 'object') throw new TypeError('state.staleFactor must be an object or undefined');
+    const len = rep === 'dense' ? d * d : rep === 'diag' ? d : rep === 'blockdiag' ? (state.blocks ?? []).reduce((a, b) => a + b * b, 0) : -1;
+    if (!(sf.values instanceof F) || sf.values.length !== len) {
+      throw new RangeError(`state.staleFactor.values must be a ${F.name} of length ${len} (${rep})`);
     }
-    int('store.nextKey', st.nextKey);
-    int('store.stamp', st.stamp);
-    field('store.lastKey', typeof st.lastKey === 'number' && Number.isSafeInteger(st.lastKey), 'an integer', st.lastKey);
+    field('staleFactor.damping', typeof sf.damping === 'number' && sf.damping >= 0, 'a number ≥ 0', sf.damping);
+    field('staleFactor.effectiveDamping', typeof sf.effectiveDamping === 'number' && sf.effectiveDamping >= 0, 'a number ≥ 0', sf.effectiveDamping);
   }
 }
 

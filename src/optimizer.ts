@@ -36,7 +36,11 @@ export interface EmpiricalFisherOptimizerOptions
    * δᵀFδ (undamped F), is at most ε: η = min(lr, √(ε / uᵀFu)) for the direction u
    */
   lossChangeBound?: number;
-  /** update F and refactor it every k steps, reusing the factor between (default 1) */
+  /**
+   * refactor F + λI every k steps, reusing the factor between (default 1). F itself is updated with
+   * every minibatch. 'lowrank' refactors at every step regardless: its factor is tied to the rows,
+   * which every update changes, and costs r³/3 against the update's n·r·d
+   */
   updateEvery?: number;
   /** decoupled weight decay: θ ← θ − η·weightDecay·θ as part of the step (default 0) */
   weightDecay?: number;
@@ -73,7 +77,7 @@ export interface StepInfo {
   damping: number;
   /** steps taken, this one included */
   step: number;
-  /** whether F was updated and refactored this step (see updateEvery) */
+  /** whether the factor of F + λI was refreshed this step (see updateEvery) */
   refreshed: boolean;
   /** ρ of the adaptive damping when it was measured this step */
   reductionRatio?: number;
@@ -120,7 +124,8 @@ function nonNegative(name: string, v: unknown, dflt: number): number {
 /**
  * Second-order optimizer on the empirical Fisher.
  *
- * Each `step(G, n)`: ḡ = mean of G's rows; F updated with G (every `updateEvery` steps);
+ * Each `step(G, n)`: ḡ = mean of G's rows; F updated with G (its factor refreshed every
+ * `updateEvery` steps);
  * v = (F + λI)⁻¹ ḡ; u = v (or μu + v with momentum); δ = −η u − η·weightDecay·θ with η = lr, or
  * min(lr, √(ε / uᵀFu)) when `lossChangeBound` ε is set; θ ← θ + δ in place.
  *
@@ -253,7 +258,8 @@ export class EmpiricalFisherOptimizer {
       lambda = v;
     }
     const adapt = this.adaptive !== undefined && lossFn !== undefined && t % this.adaptive.interval === 0;
-    const refresh = t % this.updateEvery === 0;
+    // 'lowrank' refactors every step: its factor belongs to the rows the update replaces
+    const refresh = t % this.updateEvery === 0 || F.representation === 'lowrank';
     const e = this.e;
     const p = F.precision;
     const b = BYTES[p];
@@ -278,9 +284,9 @@ export class EmpiricalFisherOptimizer {
       const savedDamping = F.damping;
       // with λ = 0 the factorisation can fail even after the jitter retries (F = 0, say): keep a
       // copy of F to put back, so that a failed step changes nothing
-      const undo = refresh && lambda === 0 ? F.save() : undefined;
+      const undo = lambda === 0 ? F.save() : undefined;
       F.damping = lambda;
-      if (refresh) F.updateInWasm(gp, n);
+      F.updateInWasm(gp, n);
       try {
         // on a refresh step ḡ is the mean of the rows just added: 'lowrank' solves in the span form
         if (refresh) F.solveLatestMeanInWasm(vp, n);
@@ -428,8 +434,9 @@ export class EmpiricalFisherOptimizer {
       opt.fisher.dispose();
       (opt as { fisher: EmpiricalFisher }).fisher = F;
       // between refreshes the uninterrupted run reuses a factor made with the damping of the last
-      // refresh: make the same one (same F, same λ: the same bits)
-      if (state.factorDamping !== undefined && state.steps % state.updateEvery !== 0) {
+      // refresh: a factor of an older F came with the state; one of this F is made again (same F,
+      // same λ: the same bits)
+      if (fs.staleFactor === undefined && state.factorDamping !== undefined && state.steps % state.updateEvery !== 0) {
         F.damping = state.factorDamping;
         F.prepareFactor();
       }
