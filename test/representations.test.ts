@@ -12,7 +12,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EmpiricalFisher, initSync, memoryInfo, NotPositiveDefiniteError } from '../src/index.js';
 import type { EmpiricalFisherOptions } from '../src/index.js';
-import { frobenius, frobeniusDiff, refQuadratic, RefRunningFisher, trace } from './reference.js';
+import { frobenius, frobeniusDiff, refEigenvaluesJacobi, refQuadratic, RefRunningFisher, trace } from './reference.js';
 import {
   FLOAT_TYPES,
   Rng,
@@ -238,35 +238,93 @@ describe.each(types)('lowrank %s', (name, Type) => {
   });
 
   it.each([
-    // [rank, decay, batch sizes]: evictions inside a batch, whole batches, and a batch larger than rank
-    [20, 0.9, [8, 8, 8, 8]],
-    [13, 0.8, [5, 9, 4, 7, 6]],
-    [10, 0.9, [4, 25, 3]],
+    // [rank ℓ, decay, batch sizes]: shrinks between batches, a batch larger than ℓ, decay 0 with ℓ < n
+    [20, 0.9, [8, 8, 8, 8, 8, 8, 8]],
+    [13, 0.8, [5, 9, 4, 7, 6, 11, 3]],
+    [10, 0.9, [4, 25, 3, 6]],
     [6, 0, [4, 9, 2]],
-  ] as const)('rank %i < rows seen (decay %s, batches %j): F is the Fisher of exactly the rows kept', (rank, decay, sizes) => {
+    [4, 0.95, [3, 3, 3, 3, 3, 3, 3, 3, 3, 3]],
+  ] as const)('rank %i < rows seen (decay %s, batches %j): a Frequent-Directions sketch of the running average', (rank, decay, sizes) => {
     const d = 40;
     const rng = new Rng(300 + rank);
     const L = new EmpiricalFisher(d, { precision, representation: 'lowrank', decay, rank });
-    const ref = new RefLowRank(d, decay, true, rank);
-    for (const n of sizes) {
+    const ref = new RefRunningFisher(d, decay, true);
+    const u = unitRoundoff(Type);
+    let seen = 0;
+    let maxN = 0;
+    for (let t = 0; t < sizes.length; t++) {
+      const n = sizes[t];
       const G = randomMatrix(rng, n, d, Type);
+      // batches of different scales and a few strong directions, so the spectrum is not flat
+      const s = 1 + t;
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) G[i * d + j] *= s * (j < 3 ? 4 : 1);
       L.update(G, n);
       ref.update(G, n);
-      expect(L.rank, `after a batch of ${n}`).toBe(ref.rowCount);
-      const Fref = ref.dense();
-      expectDenseClose(L.toDense(), Fref, Type, 64, `after a batch of ${n}: toDense vs the kept rows`);
-      const lambda = (1e-3 * trace(Fref, d)) / d;
-      L.damping = lambda;
-      const { U, r } = ref.scaledRows();
-      for (const g64 of [randomMatrix(rng, 1, d, Float64Array), orthogonalToRows(rng, U, r, d)]) {
-        const g = asPrecision(g64, Type);
-        expectLowRankSolves(U, r, d, L.precondition(g), g, lambda, Type, `after a batch of ${n}`);
+      seen = decay === 0 ? n : seen + n;
+      const what = `after batch ${t} (n = ${n})`;
+      const F = ref.dense();
+      const Fs = L.toDense();
+      const rho = L.sketchError;
+      const scale = refEigenvaluesJacobi(F, d)[d - 1];
+      const tol = 200 * u * scale;
+      if (seen <= rank) {
+        // nothing dropped yet: exact to round-off
+        expect(rho, `${what}: ρ`).toBe(0);
+        expectDenseClose(Fs, F, Type, 64, `${what}: toDense = the running average`);
       }
+      // BᵀB ⪯ F ⪯ BᵀB + ρI: the eigenvalues of F − BᵀB lie in [0, ρ]
+      const diffEig = refEigenvaluesJacobi(Float64Array.from(F, (v, k) => v - Fs[k]), d);
+      expect(diffEig[0], `${what}: λ_min(F − F_sketch) ≥ 0`).toBeGreaterThanOrEqual(-tol);
+      expect(diffEig[d - 1], `${what}: λ_max(F − F_sketch) ≤ ρ = ${rho}`).toBeLessThanOrEqual(rho + tol);
+      // the FD bounds: each shrink by δ drops trace ≥ (ℓ + 1)δ, so (ℓ + 1)ρ ≤ tr(F) − tr(F_sketch);
+      // and ρ ≤ (Σ_{i>k} λ_i(F)) / (ℓ − k) for every k < ℓ
+      expect((rank + 1) * rho, `${what}: (ℓ+1)ρ ≤ the trace dropped`).toBeLessThanOrEqual(trace(F, d) - trace(Fs, d) + d * tol);
+      const lam = refEigenvaluesJacobi(F, d);
+      let best = Infinity;
+      let tk = 0;
+      for (let i = 0; i < d; i++) tk += Math.max(lam[i], 0);
+      for (let k = 0; k < rank; k++) {
+        best = Math.min(best, tk / (rank - k));
+        tk -= Math.max(lam[d - 1 - k], 0);
+      }
+      expect(rho, `${what}: ρ within the FD bound min_k tail_k/(ℓ − k) = ${best}`).toBeLessThanOrEqual(best * (1 + 1e-6) + tol);
+      maxN = Math.max(maxN, n);
+      expect(L.rank, `${what}: rows held ≤ ℓ + a buffer (≈ ℓ, at least the largest batch)`).toBeLessThanOrEqual(decay === 0 ? Math.max(rank, n) : 2 * rank + maxN);
+      // solves use F_sketch + (λ + ρ)I, and effectiveDamping says so
+      const lambda = (1e-3 * trace(F, d)) / d;
+      L.damping = lambda;
+      for (const g64 of [randomMatrix(rng, 1, d, Float64Array), meanRow(G, n, d)]) {
+        const g = asPrecision(g64, Type);
+        expectSolves(Fs, d, L.precondition(g), g, lambda + rho, Type, false, `${what}: solve`);
+      }
+      expect(L.effectiveDamping, `${what}: effectiveDamping = λ + ρ`).toBeCloseTo(lambda + rho, 12);
       const v = randomMatrix(rng, 1, d, Type);
-      expect(relErr(L.quadratic(v), refQuadratic(Fref, d, v)), 'quadratic').toBeLessThanOrEqual(200 * unitRoundoff(Type));
+      expect(relErr(L.quadratic(v), refQuadratic(Fs, d, v)), `${what}: quadratic = vᵀF_sketch v`).toBeLessThanOrEqual(200 * u);
     }
-    expect(L.rank).toBeLessThanOrEqual(rank);
+    if (decay > 0) expect(L.sketchError, 'the sketch shrank at least once').toBeGreaterThan(0);
     expect(L.examples).toBe(sizes.reduce((a, b) => a + b, 0));
+    L.dispose();
+  });
+
+  it('the running average at scale (issue 13): d = 300, decay 0.95, 30 batches of 128 growing in scale', () => {
+    const d = 300;
+    const n = 128;
+    const rng = new Rng(1300);
+    const sig = Float64Array.from({ length: d }, (_, j) => 1 / (1 + j / 10));
+    const L = new EmpiricalFisher(d, { precision, representation: 'lowrank', decay: 0.95 });
+    const ref = new RefRunningFisher(d, 0.95, true);
+    for (let t = 1; t <= 30; t++) {
+      const G = randomMatrix(rng, n, d, Type);
+      for (let i = 0; i < n * d; i++) G[i] *= sig[i % d] * (1 + t / 5);
+      L.update(G, n);
+      ref.update(G, n);
+    }
+    const F = ref.dense();
+    const Fs = L.toDense();
+    const rel = frobeniusDiff(Fs, F) / frobenius(F);
+    expect(rel, '‖F_sketch − F‖_F / ‖F‖_F (0.79 with the old window of rows)').toBeLessThanOrEqual(0.03);
+    expect(trace(Fs, d) / trace(F, d), 'trace ratio (0.21 with the old window)').toBeGreaterThanOrEqual(0.95);
+    expect(L.sketchError).toBeGreaterThan(0);
     L.dispose();
   });
 
@@ -280,7 +338,6 @@ describe.each(types)('lowrank %s', (name, Type) => {
     ['decay 0, d = 37, n = 1', 37, 0, [1], undefined],
     ['decay 0, d = 200, n = 32', 200, 0, [32], undefined],
     ['decay 0.9, window of 4 batches', 50, 0.9, [6, 9, 4, 7], undefined],
-    ['decay 0.8, rank 13 < rows seen', 40, 0.8, [5, 9, 4, 7], 13],
   ] as const)('g inside the span (the mean of the rows, as the optimizer passes): %s', (label, d, decay, sizes, rank) => {
     const rng = new Rng(350 + d + sizes.length);
     const L = new EmpiricalFisher(d, { precision, representation: 'lowrank', decay, rank });
@@ -667,6 +724,7 @@ const SETUPS: Setup[] = [
   ['dense', { representation: 'dense' }],
   ['lowrank (default rank)', { representation: 'lowrank' }],
   ['lowrank (rank 10, evicting)', { representation: 'lowrank', rank: 10 }],
+  ['lowrank (rank 4, evicting: sketched before the save)', { representation: 'lowrank', rank: 4 }],
   ['blockdiag', { representation: 'blockdiag', blocks: [4, 1, 12, 7] }],
   ['diag', { representation: 'diag' }],
 ];
@@ -804,6 +862,39 @@ describe.each(types)('merge %s', (name, Type) => {
       E.dispose();
     },
   );
+
+  it.each([4, 9])('lowrank sketches (rank %i, decay 0.9): the merge is a sketch of the union, within the merged ρ', (rank) => {
+    const rng = new Rng(970 + rank);
+    const m = 6;
+    const opts = { precision, representation: 'lowrank', rank, decay: 0.9 } as const;
+    const A = new EmpiricalFisher(d, opts);
+    const B = new EmpiricalFisher(d, opts);
+    const C = new EmpiricalFisher(d, { precision, representation: 'dense', decay: 0.9 });
+    for (let t = 0; t < 6; t++) {
+      const Ga = randomMatrix(rng, m, d, Type);
+      const Gb = randomMatrix(rng, m, d, Type);
+      for (let i = 0; i < Gb.length; i++) Gb[i] *= 1 + t;
+      A.update(Ga, m);
+      B.update(Gb, m);
+      C.update(concatRows(Ga, Gb), 2 * m);
+    }
+    const rhoA = A.sketchError;
+    const rhoB = B.sketchError;
+    expect(rhoA + rhoB, 'the workers sketched').toBeGreaterThan(0);
+    A.merge(B);
+    const F = C.toDense();
+    const Fs = A.toDense();
+    const rho = A.sketchError;
+    expect(rho, 'ρ of the merge ≥ the weighted ρ of the parts').toBeGreaterThanOrEqual(0.5 * (rhoA + rhoB) * (1 - 1e-12));
+    const tol = 200 * unitRoundoff(Type) * refEigenvaluesJacobi(F, d)[d - 1];
+    const ev = refEigenvaluesJacobi(Float64Array.from(F, (v, k) => v - Fs[k]), d);
+    expect(ev[0], 'λ_min(F − F_merged) ≥ 0').toBeGreaterThanOrEqual(-tol);
+    expect(ev[d - 1], `λ_max(F − F_merged) ≤ ρ = ${rho}`).toBeLessThanOrEqual(rho + tol);
+    expect(A.rank).toBeLessThanOrEqual(2 * rank + 2 * m);
+    A.dispose();
+    B.dispose();
+    C.dispose();
+  });
 
   /*
    * With decay 0, F is the latest batch's Fisher only, so the batch that defines it must set the
