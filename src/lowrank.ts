@@ -149,8 +149,9 @@ export class LowRankStore implements FisherStore {
   /** ℓ: the rows a shrink keeps, with batches of n (fewer when the memory budget caps the capacity) */
   private target(n: number, keep: number): number {
     const l = this.fixedRank ?? (keep === 0 ? this.cap : this.defaultRank);
-    const buffer = Math.min(n, Math.floor(this.cap / 2));
-    return Math.max(1, Math.min(l, this.cap - buffer));
+    // at least one row free after a shrink (ℓ = 0 is a valid sketch: everything goes to ρ)
+    const buffer = Math.max(1, Math.min(n, Math.floor(this.cap / 2)));
+    return Math.max(0, Math.min(l, this.cap - buffer));
   }
 
   accumulate(gp: number, n: number, keep: number, weight: number): void {

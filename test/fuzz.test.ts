@@ -1161,7 +1161,7 @@ describe('fuzz: EmpiricalFisher', () => {
                     expected = [typeErr('state')];
                     break;
                   case 'version':
-                    s2.version = 2;
+                    s2.version = 3;
                     expected = [rangeErr('version')];
                     break;
                   case 'S-nan':
@@ -1324,7 +1324,7 @@ describe('fuzz: EmpiricalFisher', () => {
 // EmpiricalFisherOptimizer
 
 describe('fuzz: EmpiricalFisher.load', () => {
-  const CORRUPT = ['d', 'S-long', 'S-short', 'steps-negative', 'steps-NaN', 'steps-fraction', 'examples-NaN', 'betaPow-NaN', 'betaPow-2', 'lastBatch-negative', 'rows-odd', 'rowBatch-key', 'batchKept-0', 'batchWeights-negative'] as const;
+  const CORRUPT = ['d', 'S-long', 'S-short', 'steps-negative', 'steps-NaN', 'steps-fraction', 'examples-NaN', 'betaPow-NaN', 'betaPow-2', 'lastBatch-negative', 'rows-odd', 'weights-negative', 'gram-short', 'dropped-NaN', 'latest-beyond'] as const;
   it('corrupted states are rejected (TypeError/RangeError naming the field), allocate nothing, disturb no other object', () => {
     check(
       fc.property(precisionArb, fc.constantFrom<Rep>(...REPS), fc.integer({ min: 1, max: 5 }), fc.constantFrom(0, 0.5), fc.constantFrom(...CORRUPT), pool(moderate, 12), (p, rep, d, decay, corrupt, g) => {
@@ -1379,14 +1379,17 @@ describe('fuzz: EmpiricalFisher.load', () => {
             case 'rows-odd':
               if (!setStore('rows', new Float64Array(2 * d + 1).fill(1))) return;
               break;
-            case 'rowBatch-key':
-              if (!setStore('rowBatch', new Int32Array(2).fill(99))) return;
+            case 'weights-negative':
+              if (!setStore('weights', new Float64Array([-5, 1]))) return;
               break;
-            case 'batchKept-0':
-              if (!setStore('batchKept', new Int32Array(1))) return;
+            case 'gram-short':
+              if (!setStore('gram', arr(p, [1, 2]))) return;
               break;
-            case 'batchWeights-negative':
-              if (!setStore('batchWeights', new Float64Array([-5]))) return;
+            case 'dropped-NaN':
+              if (!setStore('dropped', NaN)) return;
+              break;
+            case 'latest-beyond':
+              if (!setStore('latestCount', 3)) return;
               break;
           }
           const mem = memoryInfo().allocatedBytes;
@@ -1395,7 +1398,7 @@ describe('fuzz: EmpiricalFisher.load', () => {
             r.value.dispose();
             throw new Error(`load accepted a corrupted state (${corrupt})`);
           }
-          expectError(r.err, [{ cls: [TypeError, RangeError], msg: /state|\bd\b|steps|examples|betaPow|lastBatch|rows|rowBatch|batch|S\b/ }], `load (${corrupt})`);
+          expectError(r.err, [{ cls: [TypeError, RangeError], msg: /state|\bd\b|steps|examples|betaPow|lastBatch|rows|weights|gram|dropped|latest|S\b/ }], `load (${corrupt})`);
           expect(memoryInfo().allocatedBytes).toBe(mem);
           expect(sameBytes(bytesOf(witness.toDense()), wBefore), 'another object was overwritten').toBe(true);
         } finally {
