@@ -31,12 +31,12 @@ export const DEFAULTS: Record<ModelName, Record<OptimizerName, Hyperparameters>>
   logistic: {
     sgd: { lr: 0.1, momentum: 0.9 },
     adam: { lr: 0.01 },
-    ef: { lr: 1, damping: 1, decay: 0.95 },
+    ef: { lr: 0.1, damping: 0.03, decay: 0.95 },
   },
   mlp: {
     sgd: { lr: 0.1, momentum: 0.9 },
     adam: { lr: 0.01 },
-    ef: { lr: 1, damping: 1, decay: 0.95 },
+    ef: { lr: 0.3, damping: 0.1, decay: 0.95 },
   },
 };
 
