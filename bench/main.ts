@@ -21,6 +21,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { init, features, linalg } from '../src/index.js';
 import { plainFor, type FloatArray, type Precision } from './plain.js';
 import { runFisherBench, formatFisherResults } from './fisher.js';
+import { runSketchBench, formatSketchResult, type SketchResult } from './sketch.js';
 import { PEERS, type CaseInputs, type Op, type Peer, type Prepared } from './peers.js';
 import { formatThreadsReport, runThreadsBench } from './threads.js';
 
@@ -782,9 +783,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
     write(`\nEmpiricalFisher at model scale (f32, one thread, damping 1e-3; benchmark.js, median and best):\n`);
     write(formatFisherResults(fisher) + '\n');
   }
+  // the low-rank running average (Frequent-Directions sketch) against the latest batch
+  let sketch: SketchResult | undefined;
+  if (!options.quick && (!filter || filter.test('sketch lowrank'))) {
+    sketch = runSketchBench();
+    write(`\n${formatSketchResult(sketch)}\n`);
+  }
   if (options.json) {
     const saved = JSON.parse(readFileSync(options.json, 'utf8'));
-    writeFileSync(options.json, JSON.stringify({ ...saved, fisher }, null, 2) + '\n');
+    writeFileSync(options.json, JSON.stringify({ ...saved, fisher, sketch }, null, 2) + '\n');
     write(`\nresults written to ${options.json}\n`);
   }
   return 0;

@@ -46,6 +46,8 @@ export class LowRankStore implements FisherStore {
   private latestStart = 0;
   private latestCount = 0;
   private shrinks = 0;
+  /** @internal flops of the products (Gram rows 2·m·r·d + m(m+1)·d, rotations 2·q·r·d), for the bench */
+  productFlops = 0;
   /** K is diag(λ − δ) from a shrink, exact only to the rotation's round-off */
   private gramFromShrink = false;
   /** per-row √(c·w_i) of the last factorisation, and its shift (λ + c·ρ) */
@@ -203,6 +205,7 @@ export class LowRankStore implements FisherStore {
     const kr = this.k + r0 * cap * b;
     if (r0 > 0) e.k('gemm', precision)(m, r0, d, 1, nr, d, 0, this.rows, d, 1, 0, kr, cap, e.work);
     e.k('gram', precision)(m, d, 1, nr, d, 0, kr + r0 * b, cap, e.work);
+    this.productFlops += 2 * m * r0 * d + m * (m + 1) * d;
   }
 
   /**
@@ -268,6 +271,7 @@ export class LowRankStore implements FisherStore {
     } finally {
       e.free(tp);
     }
+    this.productFlops += 2 * q * r * d;
     const K = e.view(precision, this.k, cap * cap);
     for (let i = 0; i < q; i++) {
       for (let j = 0; j < i; j++) K[i * cap + j] = 0;
