@@ -142,6 +142,8 @@ export function runBattery(ef: Library): BatteryResult {
     const reps: [string, Record<string, unknown>][] = [
       ['dense', { representation: 'dense' }],
       ['lowrank', { representation: 'lowrank', rank: 24 }],
+      // a sketch that shrinks (capacity 8 + 12 rows: the second batch does not fit)
+      ['lowrank.sketch', { representation: 'lowrank', rank: 8 }],
       ['blockdiag', { representation: 'blockdiag', blocks: [16, 7, 17] }],
       ['diag', { representation: 'diag' }],
     ];
@@ -157,6 +159,7 @@ export function runBattery(ef: Library): BatteryResult {
       F.damping = 0.25;
       put(`fisher.${p}.${name}.precondition.damping`, F.precondition(g));
       put(`fisher.${p}.${name}.effectiveDamping`, F.effectiveDamping);
+      put(`fisher.${p}.${name}.sketchError`, F.sketchError);
       F.dispose();
     }
 
