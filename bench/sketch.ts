@@ -9,6 +9,7 @@
 import { EmpiricalFisher } from '../src/index.js';
 import { getEngine } from '../src/engine.js';
 import type { LowRankStore } from '../src/lowrank.js';
+import { fill, median } from './fisher.js';
 
 export interface SketchResult {
   d: number;
@@ -30,21 +31,6 @@ export interface SketchResult {
   referenceGflops: number;
   rowsHeld: number;
   sketchError: number;
-}
-
-function fill(a: Float32Array, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < a.length; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    a[i] = s / 4294967296 - 0.5;
-  }
-  return a;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Seconds of the sketch's products for one period of two steps, run alone with the kernels. */
