@@ -30,7 +30,7 @@ export const FISHER_CASES: FisherCase[] = [
 ];
 
 /** Seeded uniform values in (−0.5, 0.5), never all zero. */
-function fill(a: Float32Array, seed: number): Float32Array {
+export function fill(a: Float32Array, seed: number): Float32Array {
   let s = seed >>> 0 || 1;
   for (let i = 0; i < a.length; i++) {
     s = (s * 1664525 + 1013904223) >>> 0;
@@ -39,7 +39,7 @@ function fill(a: Float32Array, seed: number): Float32Array {
   return a;
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;

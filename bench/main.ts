@@ -1,5 +1,6 @@
 // Throughput of the linalg kernels (GFLOP/s) side by side with a plain TypeScript implementation
-// and JavaScript peers, all in the same run, with benchmark.js.
+// and JavaScript peers, all in the same run, with benchmark.js; then gemm against syrk per flop,
+// interleaved call by call (bench/gemm.ts).
 //
 //   npm run bench -- [--quick] [--filter <regex>] [--json <file>] [--sizes 64,256] [--max-time <s>]
 //
@@ -21,8 +22,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { init, features, linalg } from '../src/index.js';
 import { plainFor, type FloatArray, type Precision } from './plain.js';
 import { runFisherBench, formatFisherResults } from './fisher.js';
+import { runSketchBench, formatSketchResult, type SketchResult } from './sketch.js';
 import { PEERS, type CaseInputs, type Op, type Peer, type Prepared } from './peers.js';
 import { formatThreadsReport, runThreadsBench } from './threads.js';
+import { formatGemmVsSyrk, runGemmVsSyrk, type GemmVsSyrk } from './gemm.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -73,7 +76,7 @@ function settingsFor(o: BenchOptions): Settings {
     n: 256,
     nrhsList: [1, 64],
     precisions: ['f32', 'f64'],
-    ops: ['syrk', 'cholesky', 'solve', 'eigh', 'eigh-values'],
+    ops: ['syrk', 'gemm', 'cholesky', 'solve', 'eigh', 'eigh-values'],
     minSamples: quick ? 3 : 5,
     maxTime: o.maxTime ?? (quick ? 0.05 : 1.5),
     minTime: quick ? 0.01 : 0.05,
@@ -84,16 +87,18 @@ function settingsFor(o: BenchOptions): Settings {
 
 export const BENCH_HELP = `Usage: npm run bench -- [options]     (or: npx empirical-fisher bench [options])
 
-Throughput (GFLOP/s) of syrk, cholesky and the Cholesky solve (1 and 64 right-hand sides), for
-d in {64, 128, 256, 512, 1024}, n = 256, f32 and f64: ours (wasm) next to a plain TypeScript
-implementation and installed JavaScript peers (ml-matrix, f64; @tensorflow/tfjs-backend-wasm, f32
-GᵀG, one thread), all in the same run. Also eigh (values and vectors) and eigh-values (values
-only) for d up to 512, next to ml-matrix's EigenvalueDecomposition, with milliseconds per call.
+Throughput (GFLOP/s) of syrk, gemm (d × d times d × d), cholesky and the Cholesky solve (1 and 64
+right-hand sides), for d in {64, 128, 256, 512, 1024}, n = 256, f32 and f64: ours (wasm) next to a
+plain TypeScript implementation and installed JavaScript peers (ml-matrix, f64;
+@tensorflow/tfjs-backend-wasm, f32 GᵀG and matMul, one thread), all in the same run. Also eigh
+(values and vectors) and eigh-values (values only) for d up to 512, next to ml-matrix's
+EigenvalueDecomposition, with milliseconds per call. Then gemm against syrk per flop at d = 1024
+(256 with --quick), interleaved call by call (skipped when --filter does not match "gemm-vs-syrk").
 
 Options:
   --quick            d in {64, 128} with short timings (a few seconds)
   --filter <regex>   only the cases whose name matches (case-insensitive), e.g.
-                     'syrk', 'f32', 'd=1024', 'solve d=512 nrhs=64', 'cholesky.*f64'
+                     'syrk', 'gemm', 'f32', 'd=1024', 'solve d=512 nrhs=64', 'cholesky.*f64'
   --json <file>      also write all results, samples included, as JSON
   --sizes <list>     comma-separated sizes d instead of the default
   --max-time <s>     seconds per contender and case, split over the rounds (default 1.5, quick 0.05)
@@ -228,6 +233,7 @@ export interface BenchReport {
  *  2·d³; the tridiagonal solver is not counted (its work depends on the spectrum). */
 const FLOPS: Record<Op, (d: number, n: number, nrhs: number) => number> = {
   syrk: (d, n) => n * d * (d + 1),
+  gemm: (d) => 2 * d * d * d,
   cholesky: (d) => (d * d * d) / 3,
   solve: (d, _n, nrhs) => 2 * d * d * nrhs,
   eigh: (d) => (10 * d * d * d) / 3,
@@ -257,6 +263,8 @@ function random(seed: number): () => number {
 interface Inputs {
   G: FloatArray;
   A: FloatArray;
+  /** d × d, uniform in (−1, 1): gemm's second operand */
+  M: FloatArray;
   /** the largest B needed; cases use a prefix */
   B: FloatArray;
 }
@@ -266,7 +274,7 @@ const ARRAY: Record<Precision, Float32ArrayConstructor | Float64ArrayConstructor
   f64: Float64Array,
 };
 
-/** G (n × d), A = GᵀG/n + (trace/d)/10·I (exactly symmetric, condition ≲ 100), B (64 × d). */
+/** G (n × d), A = GᵀG/n + (trace/d)/10·I (exactly symmetric, condition ≲ 100), B (64 × d), M (d × d). */
 function makeInputs(d: number, n: number, maxNrhs: number, precision: Precision): Inputs {
   const P = ARRAY[precision];
   const rnd = random(0x5eed ^ (d * 7919) ^ (precision === 'f32' ? 1 : 2));
@@ -282,7 +290,9 @@ function makeInputs(d: number, n: number, maxNrhs: number, precision: Precision)
   const A = P.from(A64);
   const B = new P(maxNrhs * d);
   for (let i = 0; i < B.length; i++) B[i] = rnd();
-  return { G, A, B };
+  const M = new P(d * d);
+  for (let i = 0; i < M.length; i++) M[i] = rnd();
+  return { G, A, B, M };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,6 +320,10 @@ const ours: Contender = {
       case 'syrk': {
         const C = new P(d * d);
         return { run: () => linalg.syrk(c.G, n, d, { out: C })[d], result: () => C };
+      }
+      case 'gemm': {
+        const C = new P(d * d);
+        return { run: () => linalg.gemm(c.A, c.M, d, d, d, { out: C })[d], result: () => C };
       }
       case 'cholesky': {
         const L = new P(d * d);
@@ -350,6 +364,10 @@ const plain: Contender = {
         const C = new P(d * d);
         const work = new P(n * d);
         return { run: () => k.syrk(c.G, n, d, C, work)[d], result: () => C };
+      }
+      case 'gemm': {
+        const C = new P(d * d);
+        return { run: () => k.gemm(c.A, c.M, d, d, d, C)[d], result: () => C };
       }
       case 'cholesky': {
         // In place, so each call first copies A into the output (ours copies A in and L out too).
@@ -441,7 +459,7 @@ async function warmUp(contenders: readonly Contender[], settings: Settings): Pro
         for (const d of [17, 40, 136]) {
           const inp = makeInputs(d, 16, 4, precision);
           for (const nrhs of op === 'solve' ? [1, 4] : [1]) {
-            const c: CaseInputs = { op, n: 16, d, nrhs, precision, G: inp.G, A: inp.A, B: inp.B.subarray(0, nrhs * d) };
+            const c: CaseInputs = { op, n: 16, d, nrhs, precision, G: inp.G, A: inp.A, M: inp.M, B: inp.B.subarray(0, nrhs * d) };
             for (const k of contenders) {
               if (!k.wasm || !k.supports(precision)) continue;
               const p = k.prepare(c);
@@ -641,7 +659,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       inputs.set(key, inp);
     }
     const c: CaseInputs = {
-      op, n: settings.n, d, nrhs, precision, G: inp.G, A: inp.A, B: inp.B.subarray(0, nrhs * d),
+      op, n: settings.n, d, nrhs, precision, G: inp.G, A: inp.A, M: inp.M, B: inp.B.subarray(0, nrhs * d),
     };
     progress(`[${i + 1}/${plan.length}] ${caseName(op, d, nrhs, precision)}`);
     cases.push(runCase(c, contenders, settings, progress));
@@ -673,7 +691,7 @@ export function formatReport(report: BenchReport): string {
   const m = report.meta;
   const peerNames = m.peers.filter((p) => p.loaded).map((p) => p.name);
   const header = [
-    `empirical-fisher bench — GFLOP/s (SYRK n·d·(d+1), Cholesky d³/3, solve 2·d²·nrhs, eigh 10/3·d³, eigh-values 4/3·d³ nominal), n = ${m.n}`,
+    `empirical-fisher bench — GFLOP/s (SYRK n·d·(d+1), GEMM 2mnk = 2·d³, Cholesky d³/3, solve 2·d²·nrhs, eigh 10/3·d³, eigh-values 4/3·d³ nominal), n = ${m.n}`,
     `Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.platform}, ${m.date}`,
     `load average ${m.loadavgStart.map((x) => x.toFixed(2)).join(' ')} before, ${m.loadavgEnd.map((x) => x.toFixed(2)).join(' ')} after; ` +
       `features ${JSON.stringify(m.features)}`,
@@ -720,6 +738,11 @@ export function formatReport(report: BenchReport): string {
     r.map((s, i) => (numeric(i) ? s.padStart(widths[i]) : s.padEnd(widths[i]))).join('  ').trimEnd();
   const lines = [...header, fmtRow(cols), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmtRow)];
   if (notes.length) lines.push('', ...notes.map((s, i) => `[${i + 1}] ${s}`));
+  const perFlop = gemmPerSyrk(report);
+  if (perFlop.length) {
+    lines.push('', 'gemm / syrk per flop, same run (rows above; not interleaved: see the interleaved comparison below): medians (bests)');
+    lines.push(...perFlop.map((l) => `  ${l}`));
+  }
   const eigh = report.cases.filter((c) => c.op === 'eigh' || c.op === 'eigh-values');
   if (eigh.length) {
     // the eigh rows again in milliseconds per call (the flop counts above are nominal)
@@ -734,6 +757,20 @@ export function formatReport(report: BenchReport): string {
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/** "d = 1024 f32: 1.05 (1.08)" for every d and precision with both a syrk and a gemm row. */
+function gemmPerSyrk(report: BenchReport): string[] {
+  const out: string[] = [];
+  for (const g of report.cases) {
+    if (g.op !== 'gemm') continue;
+    const s = report.cases.find((c) => c.op === 'syrk' && c.d === g.d && c.precision === g.precision);
+    const go = g.contenders.find((r) => r.name === 'ours');
+    const so = s?.contenders.find((r) => r.name === 'ours');
+    if (!go || !so || go.skipped || so.skipped) continue;
+    out.push(`d = ${g.d} ${g.precision}: ${(go.medianGflops / so.medianGflops).toFixed(2)} (${(go.bestGflops / so.bestGflops).toFixed(2)})`);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -782,9 +819,21 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
     write(`\nEmpiricalFisher at model scale (f32, one thread, damping 1e-3; benchmark.js, median and best):\n`);
     write(formatFisherResults(fisher) + '\n');
   }
+  // gemm against syrk per flop, interleaved call by call (the issue-14 bar: ≥ 0.9 at d = 1024)
+  let gemmVsSyrk: GemmVsSyrk | undefined;
+  if (!filter || filter.test('gemm-vs-syrk')) {
+    gemmVsSyrk = runGemmVsSyrk({ quick: options.quick, sizes: options.sizes });
+    write(`\n${formatGemmVsSyrk(gemmVsSyrk)}\n`);
+  }
+  // the low-rank running average (Frequent-Directions sketch) against the latest batch
+  let sketch: SketchResult | undefined;
+  if (!options.quick && (!filter || filter.test('sketch lowrank'))) {
+    sketch = runSketchBench();
+    write(`\n${formatSketchResult(sketch)}\n`);
+  }
   if (options.json) {
     const saved = JSON.parse(readFileSync(options.json, 'utf8'));
-    writeFileSync(options.json, JSON.stringify({ ...saved, fisher }, null, 2) + '\n');
+    writeFileSync(options.json, JSON.stringify({ ...saved, fisher, sketch, gemmVsSyrk }, null, 2) + '\n');
     write(`\nresults written to ${options.json}\n`);
   }
   return 0;

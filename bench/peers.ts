@@ -7,8 +7,8 @@
 
 import type { FloatArray, Precision } from './plain.js';
 
-/** eigh: values and vectors; eigh-values: values only */
-export type Op = 'syrk' | 'cholesky' | 'solve' | 'eigh' | 'eigh-values';
+/** eigh: values and vectors; eigh-values: values only; gemm: A·M, both d × d */
+export type Op = 'syrk' | 'cholesky' | 'solve' | 'eigh' | 'eigh-values' | 'gemm';
 
 /** The inputs of one benchmark case, shared by every contender (never modified by them). */
 export interface CaseInputs {
@@ -23,6 +23,8 @@ export interface CaseInputs {
   G: FloatArray;
   /** d × d symmetric positive definite (exactly symmetric), row-major */
   A: FloatArray;
+  /** d × d general, row-major: gemm computes A·M */
+  M: FloatArray;
   /** nrhs vectors of length d one after another: B[k·d + i] */
   B: FloatArray;
 }
@@ -32,7 +34,7 @@ export interface Prepared {
   /** Runs the operation once and returns one element of the result (fed into a sink). */
   run(): number;
   /** The result of the latest run in our layout (syrk: C, cholesky: L, solve: X as B; eigh: the
-   *  eigenvalues, ascending), for checks. */
+   *  eigenvalues, ascending; gemm: A·M), for checks. */
   result(): ArrayLike<number>;
   /** Releases what prepare() acquired (called after the case, also when it failed). */
   dispose?(): void;
@@ -135,6 +137,19 @@ export const PEERS: readonly Peer[] = [
       },
       // JAMA's tred2 + tql2 (Householder tridiagonalisation, implicit QL) on a Matrix. It has no
       // values-only mode: the eigh-values rows time the same full decomposition.
+      // the general product of two Matrix objects (its plain triple loop over a cached column)
+      gemm(lib, c) {
+        const A = toMlMatrix(lib, c.A, c.d, c.d);
+        const M = toMlMatrix(lib, c.M, c.d, c.d);
+        let C: any;
+        return {
+          run() {
+            C = A.mmul(M);
+            return C.get(1, 0);
+          },
+          result: () => fromMlMatrix(C),
+        };
+      },
       eigh: (lib, c) => mlEigh(lib, c),
       'eigh-values': (lib, c) => mlEigh(lib, c),
       // The factor is computed outside the timed call; ml-matrix wants the right-hand sides as
@@ -175,6 +190,25 @@ export const PEERS: readonly Peer[] = [
             C = p.dataSync() as Float32Array;
             g.dispose();
             gt.dispose();
+            p.dispose();
+            return C[1];
+          },
+          result: () => C,
+        };
+      },
+      // A·M as matMul of two tensors made from the typed arrays, read back with dataSync (the
+      // same copies in and out as ours)
+      gemm(lib, c) {
+        const tf = lib.tf;
+        let C: Float32Array = new Float32Array(0);
+        return {
+          run() {
+            const a = tf.tensor2d(c.A, [c.d, c.d], 'float32');
+            const m = tf.tensor2d(c.M, [c.d, c.d], 'float32');
+            const p = tf.matMul(a, m);
+            C = p.dataSync() as Float32Array;
+            a.dispose();
+            m.dispose();
             p.dispose();
             return C[1];
           },

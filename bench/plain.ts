@@ -87,8 +87,27 @@ export function choleskySolve(L: FloatArray, d: number, B: FloatArray, nrhs: num
   return B;
 }
 
+/**
+ * C ← A·B, A m × k, B k × n, C m × n, all row-major [C out]. The i-p-j order: row i of C
+ * accumulates A[i, p]·(row p of B), so the inner loop walks rows of B and C contiguously (the
+ * i-j-p order of dot products reads B down its columns, one cache line per element).
+ */
+export function gemm(A: FloatArray, B: FloatArray, m: number, n: number, k: number, C: FloatArray): FloatArray {
+  for (let i = 0; i < m; i++) {
+    const ci = i * n;
+    for (let j = 0; j < n; j++) C[ci + j] = 0;
+    for (let p = 0; p < k; p++) {
+      const a = A[i * k + p];
+      const bp = p * n;
+      for (let j = 0; j < n; j++) C[ci + j] += a * B[bp + j];
+    }
+  }
+  return C;
+}
+
 export interface PlainKernels {
   syrk: typeof syrk;
+  gemm: typeof gemm;
   cholesky: typeof cholesky;
   choleskySolve: typeof choleskySolve;
 }
@@ -103,6 +122,7 @@ export function plainFor(precision: Precision): PlainKernels {
       syrk: recompile(syrk),
       cholesky: recompile(cholesky),
       choleskySolve: recompile(choleskySolve),
+      gemm: recompile(gemm),
     };
     copies.set(precision, k);
   }

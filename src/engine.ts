@@ -108,6 +108,9 @@ export class Engine {
           this.k('potrs', p)(d, 1, c, d, x, d, this.work);
           this.k('potrs', p)(d, nrhs, c, d, x, d, this.work);
           this.k('gram', p)(n, d, 1, g, d, 0, c, d, this.work);
+          // linalg.gemm: GᵀG as op(A)·op(B) (A transposed, B not), then G·Gᵀ (B transposed)
+          this.k('gemm', p)(d, d, n, 1, g, d, 1, g, d, 0, 0, c, d, this.work);
+          this.k('gemm', p)(n, n, d, 1, g, d, 0, g, d, 1, 0.5, c, n, this.work);
         } finally {
           this.free(y);
           this.free(x);

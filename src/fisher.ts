@@ -10,7 +10,6 @@ import {
   BlockDiagStore,
   DenseStore,
   DiagStore,
-  LowRankStore,
   type FisherStore,
   type Holder,
   type StoreKind,
@@ -18,6 +17,7 @@ import {
   pow2,
   scalePow2,
 } from './stores.js';
+import { LowRankStore } from './lowrank.js';
 import * as check from './validate.js';
 
 export type Representation = 'auto' | StoreKind;

@@ -12,7 +12,7 @@
 export { init, initSync, features, memoryInfo } from './engine.js';
 export type { Features, InitOptions, MemoryInfo, Precision, FloatArray } from './engine.js';
 export { linalg, CholeskyFactor } from './linalg.js';
-export type { SyrkOptions, CholeskyOptions, SolveOptions, SolveSPDOptions, EighOptions, EighResult } from './linalg.js';
+export type { SyrkOptions, CholeskyOptions, SolveOptions, SolveSPDOptions, EighOptions, EighResult, GemmOptions } from './linalg.js';
 export { NotPositiveDefiniteError } from './errors.js';
 export { EmpiricalFisher } from './fisher.js';
 export type { EmpiricalFisherOptions, Representation } from './fisher.js';

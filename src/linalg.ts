@@ -1,6 +1,6 @@
 /**
  * Stateless linear algebra on typed arrays: SYRK, Cholesky, Cholesky solves, the symmetric
- * eigendecomposition.
+ * eigendecomposition, GEMM.
  *
  * Matrices are row-major. The precision of a call follows its first matrix argument: a
  * Float32Array runs the f32 kernels and returns a Float32Array, a Float64Array the f64 ones. Other
@@ -711,6 +711,129 @@ async function eighAsync<T extends FloatArray>(A: T, d: number, opts?: EighOptio
   return eigh(A, d, opts);
 }
 
+export interface GemmOptions<T extends FloatArray = FloatArray> {
+  /** true: A is stored k × m and op(A) = Aᵀ (default false: A is m × k) */
+  transA?: boolean;
+  /** true: B is stored n × k and op(B) = Bᵀ (default false: B is k × n) */
+  transB?: boolean;
+  /** scale of op(A)·op(B) (default 1) */
+  alpha?: number;
+  /** scale of the previous `out` (default 0: `out` is not read, so NaN in it cannot leak) */
+  beta?: number;
+  /** m × n result, same type as A; with beta ≠ 0 it is also read. May be A or B itself, or
+   *  overlap them: A, B and out are copied into wasm memory before anything is written. */
+  out?: T;
+}
+
+/** A boolean option (default false), or a TypeError naming it. */
+function flag(name: string, v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new TypeError(`options.${name} must be a boolean, got ${check.describe(v)}`);
+  return v;
+}
+
+/**
+ * The general matrix product `out = α·op(A)·op(B) + β·out` (BLAS GEMM on row-major arrays), on the
+ * packed SIMD micro-kernel of syrk and cholesky.
+ *
+ * op(A) is m × k: A itself (stored m × k) or, with `transA`, the transpose of A (stored k × m);
+ * op(B) is k × n: B (stored k × n) or, with `transB`, the transpose of B (stored n × k). Each
+ * element of the result is a sum of k products, accumulated in the precision of A (with a
+ * rounding error of at most about k·u·(|α|·|op(A)|·|op(B)| + |β|·|out|) elementwise, u the unit
+ * round-off). Bit for bit the same result in every engine.
+ *
+ * @param A [in] m × k row-major, or k × m with `transA`; its type sets the precision
+ * @param B [in] k × n row-major, or n × k with `transB`; either float type (converted to A's)
+ * @param m rows of the result (0 allowed: an empty result)
+ * @param n columns of the result (0 allowed: an empty result)
+ * @param k the inner dimension (0 allowed: the result is β·out, zeros without `out`)
+ * @param opts.out [in,out] m × n, A's type; read only when β ≠ 0; may be A or B (or overlap them)
+ * @returns the m × n result (`out` when given, else a new array of A's type)
+ * @throws TypeError if A, B or out is not a float typed array, out has the wrong type, or
+ *   transA/transB is not a boolean; RangeError on a bad m, n or k, a length mismatch (naming the
+ *   argument and the expected m·k, k·n or m·n), a non-finite element of A, B or (with β ≠ 0) out
+ *   (naming its index), a non-finite alpha or beta, an unknown option, or a result beyond the
+ *   precision's range. Nothing is written on failure.
+ * @example
+ * // [1 2 3; 4 5 6] · [1 0; 0 1; 1 1]
+ * linalg.gemm(new Float64Array([1, 2, 3, 4, 5, 6]), new Float64Array([1, 0, 0, 1, 1, 1]), 2, 2, 3)
+ * // Float64Array [4, 5, 10, 11]
+ * // Aᵀ·A of the same A (stored 2 × 3, transA): 3 × 3
+ * const A = new Float64Array([1, 2, 3, 4, 5, 6]);
+ * linalg.gemm(A, A, 3, 3, 2, { transA: true })
+ * // Float64Array [17, 22, 27, 22, 29, 36, 27, 36, 45]
+ */
+function gemm<T extends FloatArray>(A: T, B: FloatArray, m: number, n: number, k: number, opts?: GemmOptions<T>): T {
+  const precision = check.precisionOf('A', A);
+  check.floatArray('B', B);
+  check.size('m', m);
+  check.size('n', n);
+  check.size('k', k);
+  const o = check.options('options', opts, ['transA', 'transB', 'alpha', 'beta', 'out']);
+  const transA = flag('transA', o.transA);
+  const transB = flag('transB', o.transB);
+  const alpha = o.alpha === undefined ? 1 : check.finiteIn(precision, 'alpha', o.alpha);
+  const beta = o.beta === undefined ? 0 : check.finiteIn(precision, 'beta', o.beta);
+  check.length('A', A, m * k, 'm·k');
+  check.length('B', B, k * n, 'k·n');
+  const out = o.out === undefined ? undefined : check.output<T>(o.out, precision, m * n, 'm·n');
+  const e = getEngine();
+  const b = BYTES[precision];
+  const useBeta = beta !== 0 && out !== undefined;
+  check.fits(e, `gemm with m = ${m}, n = ${n}, k = ${k} (A, B and the m × n result)`, m * k * b, k * n * b, m * n * b);
+  const mn = m * n;
+  // With α ≠ 0 (in the kernel's precision) and m, n, k > 0 every element of A and B enters some
+  // element of the result, and a NaN or ±∞ there leaves that element non-finite (NaN·x = NaN,
+  // ∞·0 = NaN, ∞ + finite = ∞, ∞ − ∞ = NaN; α and β·out are finite). The result is scanned anyway
+  // (a finite product can overflow), so A and B are scanned only when it is not finite, to name
+  // the bad element rather than report an overflow: two passes over the inputs saved.
+  const deferredCheck = mn > 0 && k > 0 && (precision === 'f32' ? Math.fround(alpha) : alpha) !== 0;
+  let ap = 0;
+  let bp = 0;
+  let cp = 0;
+  try {
+    ap = e.alloc(m * k * b);
+    bp = e.alloc(k * n * b);
+    cp = e.alloc(mn * b);
+    e.put(precision, ap, A);
+    e.put(precision, bp, B);
+    if (!deferredCheck) {
+      check.finiteInWasm(e, precision, 'A', A, ap, m * k);
+      check.finiteInWasm(e, precision, 'B', B, bp, k * n);
+    }
+    if (useBeta) {
+      e.put(precision, cp, out);
+      check.finiteInWasm(e, precision, 'out', out, cp, mn);
+    }
+    if (mn > 0) {
+      // leading dimensions of A and B as stored (row-major)
+      const lda = transA ? m : k;
+      const ldb = transB ? k : n;
+      e.k('gemm', precision)(m, n, k, alpha, ap, lda, transA ? 1 : 0, bp, ldb, transB ? 1 : 0, useBeta ? beta : 0, cp, n, e.work);
+      if (e.k('first_nonfinite', precision)(mn, cp) >= 0) {
+        if (deferredCheck) {
+          check.finiteInWasm(e, precision, 'A', A, ap, m * k);
+          check.finiteInWasm(e, precision, 'B', B, bp, k * n);
+        }
+        check.resultFinite(e, precision, 'the result α·op(A)·op(B) + β·out', cp, mn, `scale A or B down${precision === 'f32' ? ' or use Float64Array' : ''}`);
+      }
+    }
+    const result = out ?? (allocArray(precision, mn) as T);
+    result.set(e.view(precision, cp, mn));
+    return result;
+  } finally {
+    freeAll(e, [ap, bp, cp]);
+  }
+}
+
+/**
+ * `linalg.gemm` as a promise, for symmetry with the other O(n³) calls. It runs on the calling
+ * thread (there is no threaded gemm yet) and is done when the promise is returned; errors reject.
+ */
+async function gemmAsync<T extends FloatArray>(A: T, B: FloatArray, m: number, n: number, k: number, opts?: GemmOptions<T>): Promise<T> {
+  return gemm(A, B, m, n, k, opts);
+}
+
 /**
  * Stateless operations on typed arrays (row-major; precision follows the first matrix). The
  * `…Async` variants run the O(d³) part on the worker threads of `init({ threads })` and give the
@@ -723,9 +846,11 @@ export const linalg = {
   solveSPD,
   choleskyFactor,
   eigh,
+  gemm,
   syrkAsync,
   choleskyAsync,
   solveSPDAsync,
   choleskyFactorAsync,
   eighAsync,
+  gemmAsync,
 };

@@ -7,6 +7,19 @@ import { BYTES } from './linalg.js';
 import { allocAll, copyOut, pow2, scalePow2, type FisherStore, type Holder, type StoreState } from './stores.js';
 import { symmetricEigenInWasm } from './eigen.js';
 
+/** Columns of the rows rotated per gemm of a shrink (the buffer holds ℓ × this). */
+const SHRINK_COLUMNS = 1024;
+
+/** A shrink computed but not applied: what it keeps, what it drops, T and the rotation's buffer. */
+interface Shrink {
+  q: number;
+  delta: number;
+  /** T (q × r) in wasm memory, the store's precision */
+  tp: number;
+  bufp: number;
+  kept: Float64Array;
+}
+
 /**
  * @internal
  * Low-rank: rows u_i of length d with weights w_i, S = Σ_i w_i u_i u_iᵀ (+ at most ρ·I, see below),
@@ -46,6 +59,8 @@ export class LowRankStore implements FisherStore {
   private latestStart = 0;
   private latestCount = 0;
   private shrinks = 0;
+  /** @internal flops of the products (Gram rows 2·m·r·d + m(m+1)·d, rotations 2·q·r·d), for the bench */
+  productFlops = 0;
   /** K is diag(λ − δ) from a shrink, exact only to the rotation's round-off */
   private gramFromShrink = false;
   /** per-row √(c·w_i) of the last factorisation, and its shift (λ + c·ρ) */
@@ -203,13 +218,14 @@ export class LowRankStore implements FisherStore {
     const kr = this.k + r0 * cap * b;
     if (r0 > 0) e.k('gemm', precision)(m, r0, d, 1, nr, d, 0, this.rows, d, 1, 0, kr, cap, e.work);
     e.k('gram', precision)(m, d, 1, nr, d, 0, kr + r0 * b, cap, e.work);
+    this.productFlops += 2 * m * r0 * d + m * (m + 1) * d;
   }
 
   /**
    * The shrink of the rows held to at most l rows, computed but not applied: the eigenpairs of
    * s_i s_j K_ij (s_i = √(keep·w_i)), δ, and T (q × r, the store's precision, in wasm memory).
    */
-  private planShrink(l: number, keep: number): { q: number; delta: number; tp: number; kept: Float64Array } {
+  private planShrink(l: number, keep: number): Shrink {
     const { e, precision } = this;
     const r = this.used;
     const b = BYTES[precision];
@@ -230,6 +246,13 @@ export class LowRankStore implements FisherStore {
     let q = 0;
     for (let k = r - 1; k >= 0 && k >= r - l; k--) if (values[k] > delta) q++;
     const tp = e.alloc(Math.max(q * r, 1) * b);
+    let bufp: number;
+    try {
+      bufp = e.alloc(Math.max(q * Math.min(this.d, SHRINK_COLUMNS), 1) * b);
+    } catch (err) {
+      e.free(tp);
+      throw err;
+    }
     const T = e.view(precision, tp, q * r);
     const kept = new Float64Array(q);
     for (let j = 0; j < q; j++) {
@@ -238,7 +261,7 @@ export class LowRankStore implements FisherStore {
       const f = Math.sqrt(kept[j] / values[k]);
       for (let i = 0; i < r; i++) T[j * r + i] = f * vectors[k * r + i] * s[i];
     }
-    return { q, delta, tp, kept };
+    return { q, delta, tp, bufp, kept };
   }
 
   /**
@@ -246,28 +269,23 @@ export class LowRankStore implements FisherStore {
    * rows), K by diag(λ_k − δ), the weights by 1, ρ += δ. The weights must be those the plan was
    * made with (×keep already applied).
    */
-  private applyShrink(plan: { q: number; delta: number; tp: number; kept: Float64Array }): void {
+  private applyShrink(plan: Shrink): void {
     const { e, d, precision, cap } = this;
-    const { q, delta, tp, kept } = plan;
+    const { q, delta, tp, bufp: buf, kept } = plan;
     const b = BYTES[precision];
     const r = this.used;
     try {
-      if (q > 0) {
-        const cols = Math.min(d, 1024);
-        const buf = e.alloc(q * cols * b);
-        try {
-          for (let j0 = 0; j0 < d; j0 += cols) {
-            const nc = Math.min(cols, d - j0);
-            e.k('gemm', precision)(q, nc, r, 1, tp, r, 0, this.rows + j0 * b, d, 0, 0, buf, nc, e.work);
-            for (let i = 0; i < q; i++) e.copy(this.rows + (i * d + j0) * b, buf + i * nc * b, nc * b);
-          }
-        } finally {
-          e.free(buf);
-        }
+      const cols = Math.min(d, SHRINK_COLUMNS);
+      for (let j0 = 0; q > 0 && j0 < d; j0 += cols) {
+        const nc = Math.min(cols, d - j0);
+        e.k('gemm', precision)(q, nc, r, 1, tp, r, 0, this.rows + j0 * b, d, 0, 0, buf, nc, e.work);
+        for (let i = 0; i < q; i++) e.copy(this.rows + (i * d + j0) * b, buf + i * nc * b, nc * b);
       }
     } finally {
+      e.free(buf);
       e.free(tp);
     }
+    this.productFlops += 2 * q * r * d;
     const K = e.view(precision, this.k, cap * cap);
     for (let i = 0; i < q; i++) {
       for (let j = 0; j < i; j++) K[i * cap + j] = 0;

@@ -84,7 +84,7 @@ function allocZeroed(e: Engine, bytes: number): number {
   return p;
 }
 
-/** Allocates every size, or none (frees what it got if one fails). */
+/** @internal Allocates every size, or none (frees what it got if one fails). */
 export function allocAll(e: Engine, sizes: number[]): number[] {
   check.fits(e, 'the Fisher storage', ...sizes);
   const got: number[] = [];
@@ -97,6 +97,7 @@ export function allocAll(e: Engine, sizes: number[]): number[] {
   }
 }
 
+/** @internal */
 export function copyOut(e: Engine, precision: Precision, ptr: number, len: number): FloatArray {
   return e.view(precision, ptr, len).slice();
 }
@@ -485,4 +486,3 @@ export class DiagStore implements FisherStore {
   }
 }
 
-export { LowRankStore } from './lowrank.js';

@@ -393,3 +393,40 @@ export function refEigenvaluesJacobi(A: ArrayLike<number>, d: number): Float64Ar
   for (let i = 0; i < d; i++) w[i] = S[i * d + i];
   return w.sort();
 }
+
+/**
+ * out (m × n) = α·op(A)·op(B) + β·C, the definition of GEMM on row-major arrays: op(A) is A
+ * (stored m × k) or, with transA, Aᵀ (A stored k × m); op(B) is B (stored k × n) or, with transB,
+ * Bᵀ (B stored n × k). When β == 0, C is not read (it may be absent or hold NaN).
+ * With `abs`, returns |α|·|op(A)|·|op(B)| + |β|·|C| instead: the scale of the rounding error.
+ */
+export function refGemm(
+  A: ArrayLike<number>,
+  B: ArrayLike<number>,
+  m: number,
+  n: number,
+  k: number,
+  transA = false,
+  transB = false,
+  alpha = 1,
+  beta = 0,
+  C?: ArrayLike<number>,
+  abs = false,
+): Float64Array {
+  const f = abs ? Math.abs : (x: number) => x;
+  // op(B) as a dense k × n float64 matrix, so the inner loop walks a row
+  const Bop = new Float64Array(k * n);
+  for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) Bop[p * n + j] = f(transB ? B[j * k + p] : B[p * n + j]);
+  const acc = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    const ci = i * n;
+    for (let p = 0; p < k; p++) {
+      const a = f(transA ? A[p * m + i] : A[i * k + p]);
+      const bp = p * n;
+      for (let j = 0; j < n; j++) acc[ci + j] += a * Bop[bp + j];
+    }
+  }
+  const out = new Float64Array(m * n);
+  for (let t = 0; t < m * n; t++) out[t] = f(alpha) * acc[t] + (beta !== 0 && C ? f(beta) * f(C[t]) : 0);
+  return out;
+}

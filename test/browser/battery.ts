@@ -1,7 +1,7 @@
 /**
  * A fixed battery of computations whose output bytes must be identical in every JavaScript engine
- * (DESIGN §4): seeded inputs → syrk, cholesky, the solves, eigh, EmpiricalFisher in every representation
- * and precision, and 20 optimizer steps. Each result is reduced to an FNV-1a hash of its bytes.
+ * (DESIGN §4): seeded inputs → syrk, cholesky, the solves, eigh, gemm, EmpiricalFisher in every
+ * representation and precision, and 20 optimizer steps. Each result is reduced to an FNV-1a hash of its bytes.
  *
  * It takes the library as an argument, so the same code runs against the TypeScript sources
  * (vitest in Node and in Chromium) and against the built dist/index.js (a plain page with an
@@ -137,11 +137,36 @@ export function runBattery(ef: Library): BatteryResult {
       put(`eigh.${p}.${d}.valuesOnly`, linalg.eigh(A, d, { valuesOnly: true }).values);
     }
 
+    // gemm: every transpose combination across tile edges and a KC block (depth 261), α/β into an
+    // out, and a B of the other float type (own inputs, as eigh)
+    const gemmInputs = new Inputs(p === 'f32' ? 505 : 606);
+    const Other: Ctor = p === 'f32' ? Float64Array : Float32Array;
+    for (const [m, n, k] of [
+      [13, 11, 7],
+      [37, 45, 261],
+    ] as const) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          const tag = `gemm.${p}.${m}x${n}x${k}.${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
+          const A = gemmInputs.fill(new T(m * k));
+          const B = gemmInputs.fill(new T(k * n));
+          put(tag, linalg.gemm(A, B, m, n, k, { transA, transB }));
+          const C = gemmInputs.fill(new T(m * n));
+          put(`${tag}.alpha-beta`, linalg.gemm(A, B, m, n, k, { transA, transB, alpha: -0.625, beta: 1.75, out: C }));
+        }
+      }
+      const A = gemmInputs.fill(new T(m * k));
+      const B = gemmInputs.fill(new Other(k * n));
+      put(`gemm.${p}.${m}x${n}x${k}.other-B`, linalg.gemm(A, B, m, n, k));
+    }
+
     // EmpiricalFisher in every representation: three updates with a running average
     const d = 40;
     const reps: [string, Record<string, unknown>][] = [
       ['dense', { representation: 'dense' }],
       ['lowrank', { representation: 'lowrank', rank: 24 }],
+      // a sketch that shrinks (capacity 8 + 12 rows: the second batch does not fit)
+      ['lowrank.sketch', { representation: 'lowrank', rank: 8 }],
       ['blockdiag', { representation: 'blockdiag', blocks: [16, 7, 17] }],
       ['diag', { representation: 'diag' }],
     ];
@@ -157,6 +182,7 @@ export function runBattery(ef: Library): BatteryResult {
       F.damping = 0.25;
       put(`fisher.${p}.${name}.precondition.damping`, F.precondition(g));
       put(`fisher.${p}.${name}.effectiveDamping`, F.effectiveDamping);
+      put(`fisher.${p}.${name}.sketchError`, F.sketchError);
       F.dispose();
     }
 
