@@ -30,17 +30,9 @@ import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
 import { allocAll, copyOut, scalePow2, type Holder, type StoreState } from './stores.js';
 import * as check from './validate.js';
+import type { LayerInWasm } from './layers/inwasm.js';
 
-/** @internal A dense layer's statistics in wasm memory (the layer kit's LayerInWasm). */
-export interface LayerInWasm {
-  /** A at ap: n × inputs, row stride inputs */
-  ap: number;
-  /** E at ep: n × outputs, row stride outputs */
-  ep: number;
-  inputs: number;
-  outputs: number;
-  bias: boolean;
-}
+export type { LayerInWasm };
 
 /** @internal the shape of a dense layer */
 export interface LayerShape {
@@ -682,8 +674,9 @@ export class EkfacStore extends KroneckerBase {
         // Ẽ = E U_S (n × q), Ã = Ā U_Ā (n × p): the per-example gradients in the basis are ẽ_i ãᵢᵀ
         this.gemm(n, l.q, l.q, 1, s.ep, false, this.zS(l), true, 0, ep);
         this.gemm(n, l.p, l.p, 1, l.bias ? abar[k] : s.ap, false, this.zA(l), true, 0, ap);
-        square(e, precision, ep, n * l.q);
-        square(e, precision, ap, n * l.p);
+        const square = e.k('square', precision);
+        square(n * l.q, ep, ep);
+        square(n * l.p, ap, ap);
         // D ← keep·D + weight·(Ẽ∘Ẽ)ᵀ(Ã∘Ã)
         this.gemm(l.q, l.p, n, weight, ep, true, ap, false, keep, this.at(this.dArea, l.vOff));
       }
@@ -858,11 +851,6 @@ export class EkfacStore extends KroneckerBase {
     }
     if (other.basisDue) this.basisDue = true;
   }
-}
-
-function square(e: Engine, precision: Precision, p: number, len: number): void {
-  const v = e.view(precision, p, len);
-  for (let j = 0; j < len; j++) v[j] = v[j] * v[j];
 }
 
 /**
