@@ -360,11 +360,11 @@ export class KroneckerStore extends KroneckerBase {
     return this.holder.ptrs[2];
   }
   /** offsets in the factor area: U_Āᵀ / L_Ā, U_Sᵀ / L_S, λ_Ā, λ_S, denominators */
-  private zA(l: Geometry): number {
-    return this.at(this.fArea, l.aOff);
+  private zA(l: Geometry, base = this.fArea): number {
+    return this.at(base, l.aOff);
   }
-  private zS(l: Geometry): number {
-    return this.at(this.fArea, this.aTotal + l.sOff);
+  private zS(l: Geometry, base = this.fArea): number {
+    return this.at(base, this.aTotal + l.sOff);
   }
   private valuesBase(): number {
     return this.aTotal + this.sTotal;
@@ -405,13 +405,23 @@ export class KroneckerStore extends KroneckerBase {
     const { e, precision } = this;
     const b = BYTES[precision];
     if (this.eigenVersion !== this.version) {
+      // into a new factor area, swapped in when every eigendecomposition succeeded: an error
+      // leaves the factor held (possibly of an older F, still in use) as it was
       const m = Math.max(this.maxP, this.maxQ);
-      withScratch(e, [m * m * b, eighWork(e, precision, m)], ([tmp, ew]) => {
-        this.layers.forEach((l, k) => {
-          this.eigen(l.p, this.at(this.aArea, l.aOff), this.zA(l), this.at(this.fArea, this.wA(l, k)), tmp, ew);
-          this.eigen(l.q, this.at(this.sArea, l.sOff), this.zS(l), this.at(this.fArea, this.wS(l, k)), tmp, ew);
+      const fresh = e.alloc(this.factorLength() * b);
+      try {
+        withScratch(e, [m * m * b, eighWork(e, precision, m)], ([tmp, ew]) => {
+          this.layers.forEach((l, k) => {
+            this.eigen(l.p, this.at(this.aArea, l.aOff), this.zA(l, fresh), this.at(fresh, this.wA(l, k)), tmp, ew);
+            this.eigen(l.q, this.at(this.sArea, l.sOff), this.zS(l, fresh), this.at(fresh, this.wS(l, k)), tmp, ew);
+          });
         });
-      });
+      } catch (err) {
+        e.free(fresh);
+        throw err;
+      }
+      e.free(this.fArea);
+      this.holder.ptrs[2] = fresh;
       this.eigenVersion = this.version;
     }
     const f = e.view(precision, this.fArea, this.denBase() + this.vTotal);
@@ -609,11 +619,11 @@ export class EkfacStore extends KroneckerBase {
   private get denArea(): number {
     return this.holder.ptrs[4];
   }
-  private zA(l: Geometry): number {
-    return this.at(this.uArea, l.aOff);
+  private zA(l: Geometry, base = this.uArea): number {
+    return this.at(base, l.aOff);
   }
-  private zS(l: Geometry): number {
-    return this.at(this.uArea, this.aTotal + l.sOff);
+  private zS(l: Geometry, base = this.uArea): number {
+    return this.at(base, this.aTotal + l.sOff);
   }
 
   private identityBasis(): void {
@@ -655,31 +665,56 @@ export class EkfacStore extends KroneckerBase {
       newBasis ? eighWork(e, precision, m) : 0,
     ];
     // every allocation first: nothing changes if one fails
-    withScratch(e, sizes, (ptrs) => {
-      const L = this.layers.length;
-      const abar = ptrs.slice(0, L);
-      const [ep, ap, tmp, w, ew] = ptrs.slice(L);
-      this.accumulateFactors(list, n, keep, weight, abar);
-      if (newBasis) {
-        for (const l of this.layers) {
-          this.eigen(l.p, this.at(this.aArea, l.aOff), this.zA(l), w, tmp, ew);
-          this.eigen(l.q, this.at(this.sArea, l.sOff), this.zS(l), w, tmp, ew);
+    let fresh = newBasis ? e.alloc((this.aTotal + this.sTotal) * b) : 0;
+    try {
+      withScratch(e, sizes, (ptrs) => {
+        const L = this.layers.length;
+        const abar = ptrs.slice(0, L);
+        const [ep, ap, tmp, w, ew] = ptrs.slice(L);
+        this.accumulateFactors(list, n, keep, weight, abar);
+        if (newBasis && this.computeBasis(fresh, w, tmp, ew)) {
+          e.free(this.uArea);
+          this.holder.ptrs[2] = fresh;
+          fresh = 0;
+          this.hasBasis = true;
+          this.basisDue = false;
         }
-        this.hasBasis = true;
-        this.basisDue = false;
+        this.project(list, n, keep, weight, abar, ep, ap);
+      });
+    } finally {
+      if (fresh) e.free(fresh);
+    }
+  }
+
+  /**
+   * The eigenvectors of every layer's factors into the basis area at base; false (the basis held
+   * stays, and the refresh stays due) if the eigensolver does not converge (never seen).
+   */
+  private computeBasis(base: number, w: number, tmp: number, ew: number): boolean {
+    try {
+      for (const l of this.layers) {
+        this.eigen(l.p, this.at(this.aArea, l.aOff), this.zA(l, base), w, tmp, ew);
+        this.eigen(l.q, this.at(this.sArea, l.sOff), this.zS(l, base), w, tmp, ew);
       }
-      for (let k = 0; k < L; k++) {
-        const l = this.layers[k];
-        const s = list[k];
-        // Ẽ = E U_S (n × q), Ã = Ā U_Ā (n × p): the per-example gradients in the basis are ẽ_i ãᵢᵀ
-        this.gemm(n, l.q, l.q, 1, s.ep, false, this.zS(l), true, 0, ep);
-        this.gemm(n, l.p, l.p, 1, l.bias ? abar[k] : s.ap, false, this.zA(l), true, 0, ap);
-        const square = e.k('square', precision);
-        square(n * l.q, ep, ep);
-        square(n * l.p, ap, ap);
-        // D ← keep·D + weight·(Ẽ∘Ẽ)ᵀ(Ã∘Ã)
-        this.gemm(l.q, l.p, n, weight, ep, true, ap, false, keep, this.at(this.dArea, l.vOff));
-      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** D ← keep·D + weight·Σ_i (per-example gradient in the basis)², per layer */
+  private project(list: readonly LayerInWasm[], n: number, keep: number, weight: number, abar: number[], ep: number, ap: number): void {
+    const { e, precision } = this;
+    const square = e.k('square', precision);
+    this.layers.forEach((l, k) => {
+      const s = list[k];
+      // Ẽ = E U_S (n × q), Ã = Ā U_Ā (n × p): the per-example gradients in the basis are ẽ_i ãᵢᵀ
+      this.gemm(n, l.q, l.q, 1, s.ep, false, this.zS(l), true, 0, ep);
+      this.gemm(n, l.p, l.p, 1, l.bias ? abar[k] : s.ap, false, this.zA(l), true, 0, ap);
+      square(n * l.q, ep, ep);
+      square(n * l.p, ap, ap);
+      // D ← keep·D + weight·(Ẽ∘Ẽ)ᵀ(Ã∘Ã)
+      this.gemm(l.q, l.p, n, weight, ep, true, ap, false, keep, this.at(this.dArea, l.vOff));
     });
   }
 
