@@ -688,6 +688,7 @@ export class LowRankStore implements FisherStore {
       this.holder.ptrs = [];
       this.layers = undefined;
       this.cap = 0;
+      this.used = 0;
       this.reserve(this.fixedRank ?? 0);
     }
     this.used = 0;
