@@ -26,6 +26,7 @@ import { runSketchBench, formatSketchResult, type SketchResult } from './sketch.
 import { PEERS, type CaseInputs, type Op, type Peer, type Prepared } from './peers.js';
 import { formatThreadsReport, runThreadsBench } from './threads.js';
 import { formatGemmVsSyrk, runGemmVsSyrk, type GemmVsSyrk } from './gemm.js';
+import { formatLayersStep, runLayersStepBench, type LayersStepResult } from './layers-step.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -831,9 +832,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
     sketch = runSketchBench();
     write(`\n${formatSketchResult(sketch)}\n`);
   }
+  // the optimizer's step through the layer kit against a forward + backward pass (issue 14: ≤ 4×)
+  let layersStep: LayersStepResult | undefined;
+  if (!filter || filter.test('layers-step')) {
+    layersStep = runLayersStepBench({ quick: options.quick });
+    write(`\n${formatLayersStep(layersStep)}\n`);
+  }
   if (options.json) {
     const saved = JSON.parse(readFileSync(options.json, 'utf8'));
-    writeFileSync(options.json, JSON.stringify({ ...saved, fisher, sketch, gemmVsSyrk }, null, 2) + '\n');
+    writeFileSync(options.json, JSON.stringify({ ...saved, fisher, sketch, gemmVsSyrk, layersStep }, null, 2) + '\n');
     write(`\nresults written to ${options.json}\n`);
   }
   return 0;
