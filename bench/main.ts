@@ -95,6 +95,10 @@ plain TypeScript implementation and installed JavaScript peers (ml-matrix, f64;
 (values and vectors) and eigh-values (values only) for d up to 512, next to ml-matrix's
 EigenvalueDecomposition, with milliseconds per call. Then gemm against syrk per flop at d = 1024
 (256 with --quick), interleaved call by call (skipped when --filter does not match "gemm-vs-syrk").
+Then opt.stepLayers and F.updateLayers + precondition ('lowrank', decay 0) against one forward +
+backward pass on linalg.gemm of an MLP 784–1024–1024–10, n = 128, f32 (784–256–256–10 with --quick),
+interleaved, with the peak wasm memory of the layers path against the materialised one (skipped
+when --filter does not match "layers-step").
 
 Options:
   --quick            d in {64, 128} with short timings (a few seconds)
