@@ -19,7 +19,8 @@ import {
 } from './stores.js';
 import { LowRankStore } from './lowrank.js';
 import * as check from './validate.js';
-import type { DenseLayerStats, LayerInWasm } from './layerops.js';
+import type { DenseLayerStats } from './layerops.js';
+import type { LayerInWasm } from './layers/inwasm.js';
 import { checkLayers, copyLayersIn, maxAbsGradient, writeLayerRows } from './layerstats.js';
 
 /** Bytes of the row chunks 'dense' and 'blockdiag' materialise from layer statistics. */
@@ -728,6 +729,13 @@ export class EmpiricalFisher {
     }
     if (state.version !== 1 && state.version !== 2 && state.version !== 3) {
       throw new RangeError(`state.version ${String(state.version)} is not supported (1, 2 and 3 are)`);
+    }
+    const holdsLayers = state.representation === 'lowrank' && !!state.store && typeof state.store === 'object' && state.store.layers !== undefined;
+    if ((state.version === 3) !== holdsLayers) {
+      throw new RangeError(
+        `state.version ${state.version} does not match its content: version 3 is exactly the states of a ` +
+          `'lowrank' Fisher holding dense-layer statistics (store.layers)`,
+      );
     }
     if (state.version === 1 && state.representation === 'lowrank') {
       throw new RangeError(

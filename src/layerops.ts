@@ -1,21 +1,11 @@
 /**
- * The layer kit as EmpiricalFisher, the stores and the optimizer use it: the @internal *InWasm
- * functions of src/layers/inwasm.ts, and the public statistics type.
+ * The public statistics type of a dense layer, as EmpiricalFisher.updateLayers and
+ * EmpiricalFisherOptimizer.stepLayers take it.
  */
 import type { FloatArray } from './engine.js';
 
-export {
-  diagonalInWasm,
-  gradientTimesInWasm,
-  gradientTransposeTimesInWasm,
-  gramInWasm,
-  layerParameterCount,
-  meanGradientInWasm,
-  perExampleGradientsInWasm,
-  type LayerInWasm,
-} from './layers/inwasm.js';
-
-// TODO(steplayers): import these from './layers/index.js' once the layer kit's public module lands
+// TODO(steplayers): these are the layer kit's public types (LAYERS-CONTRACT.md); import them from
+// './layers/index.js' once that module lands, and delete this file
 /** The shape of a dense layer y = W a + b (W outputs × inputs). */
 export interface DenseLayerShape {
   inputs: number;

@@ -5,7 +5,8 @@
  */
 import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
-import { layerParameterCount, perExampleGradientsInWasm, type DenseLayerStats, type LayerInWasm } from './layerops.js';
+import { layerParameterCount, perExampleGradientsInWasm, type LayerInWasm } from './layers/inwasm.js';
+import type { DenseLayerStats } from './layerops.js';
 import * as check from './validate.js';
 
 /** Layer statistics copied into one wasm block (freed by the caller with `e.free(ptr)`). */

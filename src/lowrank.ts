@@ -6,7 +6,7 @@ import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
 import { allocAll, copyOut, pow2, scalePow2, type FisherStore, type Holder, type StoreState } from './stores.js';
 import { symmetricEigenInWasm } from './eigen.js';
-import { gradientTimesInWasm, gradientTransposeTimesInWasm, gramInWasm, type LayerInWasm } from './layerops.js';
+import { gradientTimesInWasm, gradientTransposeTimesInWasm, gramInWasm, type LayerInWasm } from './layers/inwasm.js';
 import { writeLayerRows } from './layerstats.js';
 
 /** Writes rows [from, from + count) of the incoming batch at dst (row stride d). */

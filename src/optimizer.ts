@@ -7,7 +7,8 @@ import { getEngine, type Engine, type FloatArray, type Precision } from './engin
 import { EmpiricalFisher, OPTION_NAMES as FISHER_OPTION_NAMES, type EmpiricalFisherOptions, type EmpiricalFisherState, type Representation } from './fisher.js';
 import { BYTES } from './linalg.js';
 import * as check from './validate.js';
-import { gradientTimesInWasm, meanGradientInWasm, type DenseLayerStats, type LayerInWasm } from './layerops.js';
+import { gradientTimesInWasm, meanGradientInWasm, type LayerInWasm } from './layers/inwasm.js';
+import type { DenseLayerStats } from './layerops.js';
 import { checkLayers, copyLayersIn } from './layerstats.js';
 
 /** Where a step's per-example gradients come from: rows of G in wasm, or dense-layer statistics. */

@@ -8,7 +8,7 @@
 import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
 import * as check from './validate.js';
-import { diagonalInWasm, type LayerInWasm } from './layerops.js';
+import { diagonalInWasm, type LayerInWasm } from './layers/inwasm.js';
 
 export type StoreKind = 'dense' | 'lowrank' | 'blockdiag' | 'diag';
 
