@@ -426,4 +426,35 @@ describe('memory', () => {
     F.dispose();
     F2.dispose();
   });
+
+  it("'lowrank' with decay > 0 writes the rows into the sketch's buffer: no separate n × d G", () => {
+    const rng = new Rng(12);
+    const shapes: Shape[] = [
+      { inputs: 120, outputs: 80 },
+      { inputs: 80, outputs: 10, bias: false },
+    ];
+    const d = size(shapes);
+    const n = 32;
+    const e = getEngine();
+    const F = new EmpiricalFisher(d, { representation: 'lowrank', decay: 0.9, rank: 2 * n });
+    // fill the buffer first: later steps shrink and append without growing the store
+    for (let t = 0; t < 4; t++) F.updateLayers(makeStats(rng, shapes, n, Float32Array), n);
+    const twin = EmpiricalFisher.load(F.save());
+    const list = makeStats(rng, shapes, n, Float32Array);
+    const G = materialise(list, n, Float32Array);
+    const measure = (f: () => void): number => {
+      const live = e.allocator.stats().allocatedBytes;
+      e.allocator.resetPeak();
+      f();
+      return e.allocator.stats().peakBytes - live;
+    };
+    const layersPeak = measure(() => F.updateLayers(list, n));
+    const rowsPeak = measure(() => twin.update(G, n));
+    // the same shrink (its eigensolver's workspace dominates both) and, on the rows path only, G's copy
+    expect(rowsPeak - layersPeak).toBeGreaterThanOrEqual(0.9 * n * d * 4);
+    const g = randomMatrix(rng, 1, d, Float32Array);
+    expect(relDiff(F.precondition(g), twin.precondition(g))).toBeLessThanOrEqual(1e-5);
+    F.dispose();
+    twin.dispose();
+  });
 });
