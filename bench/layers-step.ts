@@ -13,7 +13,7 @@
 
 import { EmpiricalFisher, EmpiricalFisherOptimizer, linalg } from '../src/index.js';
 import { getEngine } from '../src/engine.js';
-import type { DenseLayerStats } from '../src/layerops.js';
+import type { DenseLayerStats } from '../src/index.js';
 import { fill, median } from './fisher.js';
 
 export interface LayersStepResult {

@@ -19,7 +19,7 @@ import {
 } from './stores.js';
 import { LowRankStore } from './lowrank.js';
 import * as check from './validate.js';
-import type { DenseLayerStats } from './layerops.js';
+import type { DenseLayerStats } from './layers/index.js';
 import type { LayerInWasm } from './layers/inwasm.js';
 import { checkLayers, copyLayersIn, maxAbsGradient, writeLayerRows } from './layerstats.js';
 

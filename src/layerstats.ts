@@ -6,7 +6,7 @@
 import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
 import { layerParameterCount, perExampleGradientsInWasm, type LayerInWasm } from './layers/inwasm.js';
-import type { DenseLayerStats } from './layerops.js';
+import type { DenseLayerStats } from './layers/index.js';
 import * as check from './validate.js';
 
 /** Layer statistics copied into one wasm block (freed by the caller with `e.free(ptr)`). */

@@ -8,7 +8,7 @@ import { EmpiricalFisher, OPTION_NAMES as FISHER_OPTION_NAMES, type EmpiricalFis
 import { BYTES } from './linalg.js';
 import * as check from './validate.js';
 import { gradientTimesInWasm, meanGradientInWasm, type LayerInWasm } from './layers/inwasm.js';
-import type { DenseLayerStats } from './layerops.js';
+import type { DenseLayerStats } from './layers/index.js';
 import { checkLayers, copyLayersIn } from './layerstats.js';
 
 /** Where a step's per-example gradients come from: rows of G in wasm, or dense-layer statistics. */

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EmpiricalFisher, EmpiricalFisherOptimizer, initSync } from '../src/index.js';
 import type { EmpiricalFisherOptimizerOptions, EmpiricalFisherOptions } from '../src/index.js';
-import type { DenseLayerStats } from '../src/layerops.js';
+import type { DenseLayerStats } from '../src/index.js';
 import { getEngine } from '../src/engine.js';
 import { refFisherBatch, refPrecondition, RefRunningFisher } from './reference.js';
 import { FLOAT_TYPES, Rng, randomMatrix, typeName, type FloatArray, type FloatArrayCtor } from './util.js';
