@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
@@ -31,10 +31,13 @@ const visit = (rel) => {
   if (reachable.has(rel)) return;
   reachable.add(rel);
   const text = readFileSync(join(root, 'dist', rel), 'utf8');
-  for (const m of text.matchAll(/(?:from |import\()['"]\.\/([^'"]+)['"]/g)) visit(m[1].replace(/\.js$/, '.d.ts'));
+  for (const m of text.matchAll(/(?:from |import\()['"](\.\.?\/[^'"]+)['"]/g)) {
+    visit(posix.join(posix.dirname(rel), m[1]).replace(/\.js$/, '.d.ts'));
+  }
 };
 visit('index.d.ts');
-for (const f of readdirSync(join(root, 'dist'))) {
-  if (f.endsWith('.d.ts') && !reachable.has(f)) rmSync(join(root, 'dist', f));
+for (const f of readdirSync(join(root, 'dist'), { recursive: true })) {
+  const rel = String(f).split(sep).join('/');
+  if (rel.endsWith('.d.ts') && !reachable.has(rel)) rmSync(join(root, 'dist', rel));
 }
 console.log(`build-ts: dist/index.js, dist/index.cjs, ${[...reachable].join(', ')}`);
