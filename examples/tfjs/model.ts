@@ -4,29 +4,21 @@
 //   E (n × outputs): e_i = ∂ℓ_i/∂y_i, tfjs's gradient of the SUM of the per-example losses with
 //                    respect to the layer's pre-activation output y (example i's loss depends on
 //                    row i of y only, so row i of that gradient is e_i),
-// and hand them to the optimizer: the per-example gradient of the layer is vec(e_i a_iᵀ), then e_i
-// for b. The parameters live in one flat Float32Array (W row-major, outputs × inputs, then b,
-// layer after layer); the tfjs variables are refreshed from it after every step.
+// and hand them to `opt.stepLayers` (the per-example gradient of the layer is vec(e_i a_iᵀ), then
+// e_i for b; the optimizer never forms them). The parameters live in one flat Float32Array laid
+// out by `layers.parameters` (W row-major, outputs × inputs, then b, layer after layer), with a
+// view per W and b; the tfjs variables are refreshed from the views after every step.
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers its gradients in a separate module (the @tensorflow/tfjs package imports it)
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import { EmpiricalFisherOptimizer, type EmpiricalFisherOptimizerOptions } from '../../src/index.js';
-
-/** A dense layer's shape and, after a forward and backward pass, its A and E (n rows each). */
-export interface DenseStats {
-  inputs: number;
-  outputs: number;
-  bias: boolean;
-  A: Float32Array;
-  E: Float32Array;
-}
+import { EmpiricalFisherOptimizer, layers, type DenseLayerParameters, type DenseLayerStats, type EmpiricalFisherOptimizerOptions } from '../../src/index.js';
 
 export interface Model {
   shapes: { inputs: number; outputs: number; bias: boolean }[];
   /** all parameters, in the layer kit's layout */
   params: Float32Array;
-  /** per layer, views into params: W (outputs × inputs, row-major) and b */
-  views: { W: Float32Array; b: Float32Array }[];
+  /** per layer, views into params: W (outputs × inputs, row-major), b, and W's offset in params */
+  views: DenseLayerParameters<Float32Array>[];
   /** the tfjs variables, W of shape [outputs, inputs] (so y = a Wᵀ + b) */
   vars: { W: tf.Variable; b: tf.Variable }[];
 }
@@ -51,15 +43,9 @@ export function random(seed: number): () => number {
  * end), weights uniform in ±1/√inputs from `seed`, biases 0.
  */
 export function createModel(sizes: number[], seed = 1): Model {
-  const shapes = sizes.slice(1).map((outputs, l) => ({ inputs: sizes[l], outputs, bias: true }));
-  const params = new Float32Array(shapes.reduce((d, s) => d + s.outputs * s.inputs + s.outputs, 0));
-  const views: Model['views'] = [];
-  let at = 0;
-  for (const s of shapes) {
-    const W = params.subarray(at, (at += s.outputs * s.inputs));
-    const b = params.subarray(at, (at += s.outputs));
-    views.push({ W, b });
-  }
+  const named = sizes.slice(1).map((outputs, l) => ({ name: `dense${l + 1}`, inputs: sizes[l], outputs }));
+  // one zero-filled Float32Array for all parameters, and subarray views of each W and b
+  const { params, list: views, shapes } = layers.parameters(named, { precision: 'f32' });
   const rand = random(seed);
   shapes.forEach((s, l) => {
     const scale = 2 / Math.sqrt(s.inputs);
@@ -67,7 +53,7 @@ export function createModel(sizes: number[], seed = 1): Model {
   });
   const vars = shapes.map((s, l) => ({
     W: tf.variable(tf.tensor2d(views[l].W, [s.outputs, s.inputs]), true),
-    b: tf.variable(tf.tensor1d(views[l].b), true),
+    b: tf.variable(tf.tensor1d(views[l].b!), true),
   }));
   return { shapes, params, views, vars };
 }
@@ -77,7 +63,7 @@ export function writeBack(model: Model): void {
   tf.tidy(() => {
     model.shapes.forEach((s, l) => {
       model.vars[l].W.assign(tf.tensor2d(model.views[l].W, [s.outputs, s.inputs]));
-      model.vars[l].b.assign(tf.tensor1d(model.views[l].b));
+      model.vars[l].b.assign(tf.tensor1d(model.views[l].b!));
     });
   });
 }
@@ -113,7 +99,7 @@ export function perExampleLosses(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.T
  * parameter order, its A and E (the list the layer kit and `opt.stepLayers` take).
  * x: n × inputs (float32), labels: n class indices (int32).
  */
-export function lossAndLayerStats(model: Model, x: tf.Tensor2D, labels: tf.Tensor1D): { loss: number; stats: DenseStats[] } {
+export function lossAndLayerStats(model: Model, x: tf.Tensor2D, labels: tf.Tensor1D): { loss: number; stats: DenseLayerStats<Float32Array>[] } {
   const n = x.shape[0];
   const inputs: tf.Tensor[] = [];
   // a zero added to each pre-activation output y_l: the gradient with respect to it is ∂L/∂y_l
@@ -135,22 +121,14 @@ export function meanLoss(model: Model, x: tf.Tensor2D, labels: tf.Tensor1D): num
   return tf.tidy(() => tf.mean(perExampleLosses(forward(model, x), labels)).dataSync()[0]);
 }
 
-/** Rows of G (n × d) from the layers' A and E: per layer vec(e_i a_iᵀ), then e_i. */
-export function perExampleGradients(stats: DenseStats[], n: number): Float32Array {
-  const d = stats.reduce((t, s) => t + s.outputs * s.inputs + s.outputs, 0);
+/**
+ * G itself (n × d), when it is wanted (the optimizer does not need it): each layer's rows written
+ * by the layer kit at the layer's column offset in one buffer.
+ */
+export function perExampleGradients(model: Model, stats: DenseLayerStats<Float32Array>[], n: number): Float32Array {
+  const d = model.params.length;
   const G = new Float32Array(n * d);
-  let offset = 0;
-  for (const s of stats) {
-    for (let i = 0; i < n; i++) {
-      const row = i * d + offset;
-      for (let o = 0; o < s.outputs; o++) {
-        const e = s.E[i * s.outputs + o];
-        for (let j = 0; j < s.inputs; j++) G[row + o * s.inputs + j] = e * s.A[i * s.inputs + j];
-        G[row + s.outputs * s.inputs + o] = e;
-      }
-    }
-    offset += s.outputs * s.inputs + s.outputs;
-  }
+  stats.forEach((s, l) => layers.perExampleGradients(s, n, { out: G, offset: model.views[l].offset, ld: d }));
   return G;
 }
 
@@ -189,7 +167,7 @@ export function train(model: Model, data: Data, o: TrainOptions = {}): number[] 
         const yb = tf.gather(yAll, idx) as tf.Tensor1D;
         const { stats } = lossAndLayerStats(model, xb, yb);
         tf.dispose([idx, xb, yb]);
-        opt.step(perExampleGradients(stats, batch), batch); // updates model.params in place
+        opt.stepLayers(stats, batch); // updates model.params (and so the views) in place
         writeBack(model);
       }
       losses.push(meanLoss(model, xAll, yAll));
