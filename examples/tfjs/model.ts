@@ -106,11 +106,9 @@ export function lossAndLayerStats(model: Model, x: tf.Tensor2D, labels: tf.Tenso
   const probes = model.shapes.map((s) => tf.zeros([n, s.outputs]));
   const sumOfLosses = (...p: tf.Tensor[]) => tf.sum(perExampleLosses(forward(model, x, p, inputs), labels));
   const { value, grads } = tf.valueAndGrads(sumOfLosses)(probes);
-  const stats = model.shapes.map((s, l) => ({
-    ...s,
-    A: inputs[l].dataSync() as Float32Array,
-    E: grads[l].dataSync() as Float32Array,
-  }));
+  const A = inputs.map((t) => t.dataSync() as Float32Array); // row i: a_i
+  const E = grads.map((t) => t.dataSync() as Float32Array); // row i: e_i = ∂ℓ_i/∂y_i
+  const stats = model.shapes.map((s, l) => ({ ...s, A: A[l], E: E[l] }));
   const loss = value.dataSync()[0] / n;
   tf.dispose([value, ...grads, ...probes, ...inputs.slice(1)]);
   return { loss, stats };
