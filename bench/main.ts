@@ -26,6 +26,7 @@ import { runSketchBench, formatSketchResult, type SketchResult } from './sketch.
 import { PEERS, type CaseInputs, type Op, type Peer, type Prepared } from './peers.js';
 import { formatThreadsReport, runThreadsBench } from './threads.js';
 import { formatGemmVsSyrk, runGemmVsSyrk, type GemmVsSyrk } from './gemm.js';
+import { formatLayersStep, runLayersStepBench, type LayersStepResult } from './layers-step.js';
 import { formatLayersBench, runLayersBench, type LayersBench } from './layers.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -96,7 +97,10 @@ plain TypeScript implementation and installed JavaScript peers (ml-matrix, f64;
 EigenvalueDecomposition, with milliseconds per call. Then gemm against syrk per flop at d = 1024
 (256 with --quick), interleaved call by call (skipped when --filter does not match "gemm-vs-syrk"),
 and the layer kit (gram, G v, Gᵀ u) on the MLP 784–1024–1024–10, n = 128, f32 (skipped when
---filter does not match "layers").
+--filter does not match "layers"). Then opt.stepLayers and F.updateLayers + precondition
+('lowrank', decay 0) against one forward + backward pass on linalg.gemm of that MLP (784–256–256–10
+with --quick), interleaved, with the peak wasm memory of the layers path against the materialised
+one (skipped when --filter does not match "layers-step").
 
 Options:
   --quick            d in {64, 128} with short timings (a few seconds)
@@ -840,9 +844,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
     sketch = runSketchBench();
     write(`\n${formatSketchResult(sketch)}\n`);
   }
+  // the optimizer's step through the layer kit against a forward + backward pass (issue 14: ≤ 4×)
+  let layersStep: LayersStepResult | undefined;
+  if (!filter || filter.test('layers-step')) {
+    layersStep = runLayersStepBench({ quick: options.quick });
+    write(`\n${formatLayersStep(layersStep)}\n`);
+  }
   if (options.json) {
     const saved = JSON.parse(readFileSync(options.json, 'utf8'));
-    writeFileSync(options.json, JSON.stringify({ ...saved, fisher, sketch, gemmVsSyrk, layers: layersBench }, null, 2) + '\n');
+    writeFileSync(options.json, JSON.stringify({ ...saved, fisher, sketch, gemmVsSyrk, layers: layersBench, layersStep }, null, 2) + '\n');
     write(`\nresults written to ${options.json}\n`);
   }
   return 0;

@@ -19,6 +19,12 @@ import {
 } from './stores.js';
 import { LowRankStore } from './lowrank.js';
 import * as check from './validate.js';
+import type { DenseLayerStats } from './layers/index.js';
+import type { LayerInWasm } from './layers/inwasm.js';
+import { checkLayers, copyLayersIn, maxAbsGradient, writeLayerRows } from './layerstats.js';
+
+/** Bytes of the row chunks 'dense' and 'blockdiag' materialise from layer statistics. */
+const LAYER_CHUNK_BYTES = 16 << 20;
 
 export type Representation = 'auto' | StoreKind;
 const REPRESENTATIONS: readonly string[] = ['auto', 'dense', 'lowrank', 'blockdiag', 'diag'];
@@ -73,8 +79,11 @@ const JITTER_TRIES = 3;
 /** The saved state of an EmpiricalFisher: plain numbers and typed arrays (structuredClone-safe). */
 export interface EmpiricalFisherState {
   format: 'empirical-fisher/EmpiricalFisher';
-  /** 2: 'lowrank' holds a sketch (version 1 states of the other representations load too) */
-  version: 1 | 2;
+  /**
+   * 2: 'lowrank' holds a sketch (version 1 states of the other representations load too);
+   * 3: 'lowrank' holds the latest batch as dense-layer statistics (`updateLayers` with decay 0)
+   */
+  version: 1 | 2 | 3;
   d: number;
   precision: Precision;
   representation: StoreKind;
@@ -210,7 +219,15 @@ function makeStore(e: Engine, d: number, r: Resolved): FisherStore {
     case 'diag':
       return new DiagStore(e, r.precision, d);
     case 'lowrank':
-      return new LowRankStore(e, r.precision, d, r.rank, DEFAULT_RANK, lowRankBudgetRows(d, r.maxBytes, r.precision));
+      return new LowRankStore(
+        e,
+        r.precision,
+        d,
+        r.rank,
+        DEFAULT_RANK,
+        lowRankBudgetRows(d, r.maxBytes, r.precision),
+        r.decay === 0,
+      );
   }
 }
 
@@ -379,6 +396,105 @@ export class EmpiricalFisher {
     this.betaPow *= beta;
     this.factorValid = false;
     // the low-rank factor is tied to the rows it was computed from, which an update replaces
+    if (store instanceof LowRankStore) this.hasFactor = false;
+  }
+
+  /**
+   * Adds a minibatch described by its dense layers instead of G: the same as
+   * `update(G, n)` with G the per-example gradients of the layers (`layers.perExampleGradients`, in
+   * the layer kit's parameter layout: layer after layer, W row-major outputs × inputs, then b), but
+   * G is not formed where the representation does not need it:
+   * - 'lowrank' with decay 0 keeps the batch as the statistics themselves (float64 copies of A and
+   *   E): memory n·Σ(inputs + outputs) + O(n²), and every solve, `quadratic` and the optimizer's
+   *   diagnostics go through the Gram matrix K = Σ (AAᵀ + 1)∘(EEᵀ) and the products G v, Gᵀu;
+   * - 'lowrank' with decay > 0 writes the rows straight into its sketch's row buffer (ℓ rows of
+   *   length d, as `update` holds them);
+   * - 'diag' accumulates (E∘E)ᵀ(A∘A) directly;
+   * - 'dense' and 'blockdiag' (d² storage anyway) materialise the rows in chunks of ≤ 16 MiB.
+   * @param list [in] the layers' statistics in parameter order: { A (n × inputs), E (n × outputs),
+   *   inputs, outputs, bias (default true) }, row-major, A and E of one float type (converted)
+   * @param n number of examples (≥ 1)
+   * @returns this
+   * @throws TypeError for a list that is not an array of such objects; RangeError naming the
+   *   layer for a wrong length, a non-finite value, or parameters that do not add up to d; nothing
+   *   changes then
+   * @example
+   * const F = new EmpiricalFisher(layers.size(shapes), { representation: 'lowrank' });
+   * F.updateLayers([{ A: X, E: E1, inputs: 784, outputs: 1024 }, { A: H, E: E2, inputs: 1024, outputs: 10 }], 128);
+   * const step = F.precondition(meanGradient);
+   */
+  updateLayers(list: readonly DenseLayerStats[], n: number): this {
+    this.live();
+    check.size('n', n, 1);
+    const stats = checkLayers(list, n, this.d);
+    const { e, precision } = this;
+    const block = copyLayersIn(e, precision, stats, n);
+    try {
+      this.updateLayersInWasm(block.list, n);
+    } finally {
+      e.free(block.ptr);
+    }
+    return this;
+  }
+
+  /**
+   * @internal Accumulates the per-example gradients of validated layer statistics in wasm memory
+   * (this precision; not changed). Throws a RangeError (nothing changed) if a gradient overflows.
+   */
+  updateLayersInWasm(list: readonly LayerInWasm[], n: number): void {
+    const store = this.live();
+    const { e, precision, d } = this;
+    const b = BYTES[precision];
+    const beta = this.decay;
+    const overwrite = beta === 0 || this._steps === 0;
+    const m = maxAbsGradient(e, precision, list, n);
+    const oldExp = exponentOf(this.sigma2) / 2;
+    const newExp = this.scaleExponent(m, overwrite);
+    // G/σ: E/σ (exact: powers of two), in a copy
+    let scaled = list;
+    let ecopy = 0;
+    let chunk = 0;
+    let rowsPer = 0;
+    try {
+      if (newExp !== 0) {
+        let total = 0;
+        for (const l of list) total += n * l.outputs;
+        ecopy = e.alloc(total * b);
+        let q = ecopy;
+        scaled = list.map((l) => {
+          e.copy(q, l.ep, n * l.outputs * b);
+          scalePow2(e, precision, q, n * l.outputs, -newExp);
+          const s = { ...l, ep: q };
+          q += n * l.outputs * b;
+          return s;
+        });
+      }
+      if (!store.accumulateLayers) {
+        rowsPer = Math.max(1, Math.min(n, Math.floor(LAYER_CHUNK_BYTES / (d * b))));
+        chunk = e.alloc(rowsPer * d * b);
+      }
+      if (!overwrite && newExp !== oldExp) store.rescale(2 * (oldExp - newExp));
+      const keep = overwrite ? 0 : beta;
+      const weight = (overwrite ? (beta === 0 ? 1 : 1 - beta) : 1 - beta) / n;
+      if (store.accumulateLayers) {
+        store.accumulateLayers(scaled, n, keep, weight);
+      } else {
+        for (let i0 = 0; i0 < n; i0 += rowsPer) {
+          const c = Math.min(rowsPer, n - i0);
+          writeLayerRows(e, precision, scaled, i0, c, chunk, d);
+          store.accumulate(chunk, c, i0 === 0 ? keep : 1, weight);
+        }
+      }
+    } finally {
+      if (chunk) e.free(chunk);
+      if (ecopy) e.free(ecopy);
+    }
+    this.sigma2 = pow2(2 * newExp);
+    this._steps++;
+    this._examples += n;
+    this.lastBatch = n;
+    this.betaPow *= beta;
+    this.factorValid = false;
     if (store instanceof LowRankStore) this.hasFactor = false;
   }
 
@@ -583,7 +699,7 @@ export class EmpiricalFisher {
     const store = this.live();
     return {
       format: 'empirical-fisher/EmpiricalFisher',
-      version: 2,
+      version: store instanceof LowRankStore && store.layerMode ? 3 : 2,
       d: this.d,
       precision: this.precision,
       representation: this.representation,
@@ -611,8 +727,15 @@ export class EmpiricalFisher {
     if (!state || typeof state !== 'object' || state.format !== 'empirical-fisher/EmpiricalFisher') {
       throw new TypeError('state is not the output of EmpiricalFisher.prototype.save()');
     }
-    if (state.version !== 1 && state.version !== 2) {
-      throw new RangeError(`state.version ${String(state.version)} is not supported (1 and 2 are)`);
+    if (state.version !== 1 && state.version !== 2 && state.version !== 3) {
+      throw new RangeError(`state.version ${String(state.version)} is not supported (1, 2 and 3 are)`);
+    }
+    const holdsLayers = state.representation === 'lowrank' && !!state.store && typeof state.store === 'object' && state.store.layers !== undefined;
+    if ((state.version === 3) !== holdsLayers) {
+      throw new RangeError(
+        `state.version ${state.version} does not match its content: version 3 is exactly the states of a ` +
+          `'lowrank' Fisher holding dense-layer statistics (store.layers)`,
+      );
     }
     if (state.version === 1 && state.representation === 'lowrank') {
       throw new RangeError(
@@ -676,16 +799,7 @@ export class EmpiricalFisher {
     const beta = this.decay;
     const m = e.k('max_abs', precision)(n * d, gp);
     const oldExp = exponentOf(this.sigma2) / 2;
-    let newExp = oldExp;
-    if (m > 0) {
-      const em = exponentOf(m);
-      // σ within 2^±510, so that σ² stays a normal float64
-      const clamped = em < -510 ? -510 : em > 510 ? 510 : em;
-      if (overwrite) newExp = em >= -16 && em <= 16 ? 0 : clamped;
-      else if (em - oldExp > 16) newExp = clamped;
-    } else if (overwrite) {
-      newExp = 0;
-    }
+    const newExp = this.scaleExponent(m, overwrite);
     let src = gp;
     let tmp = 0;
     if (newExp !== 0) {
@@ -703,6 +817,22 @@ export class EmpiricalFisher {
       if (tmp) e.free(tmp);
     }
     this.sigma2 = pow2(2 * newExp);
+  }
+
+  /** log₂ σ for a batch whose largest |g| is m (see `sigma2`). */
+  private scaleExponent(m: number, overwrite: boolean): number {
+    const oldExp = exponentOf(this.sigma2) / 2;
+    let newExp = oldExp;
+    if (m > 0) {
+      const em = exponentOf(m);
+      // σ within 2^±510, so that σ² stays a normal float64
+      const clamped = em < -510 ? -510 : em > 510 ? 510 : em;
+      if (overwrite) newExp = em >= -16 && em <= 16 ? 0 : clamped;
+      else if (em - oldExp > 16) newExp = clamped;
+    } else if (overwrite) {
+      newExp = 0;
+    }
+    return newExp;
   }
 
   /**
@@ -831,6 +961,34 @@ function checkState(state: EmpiricalFisherState): void {
     let m = 0;
     for (const b of state.blocks!) m += b * b;
     arr('S', F, m);
+  } else if (st.layers !== undefined) {
+    // version 3: the latest batch as dense-layer statistics (float64)
+    int('store.capacity', st.capacity, 1);
+    const shapes = st.layers as unknown;
+    field('store.layers', Array.isArray(shapes) && shapes.length > 0 && shapes.length % 3 === 0, 'an array of (inputs, outputs, bias) triples', shapes);
+    const weights = arr('weights', Float64Array, undefined, 0);
+    const n = weights.length;
+    let params = 0;
+    let length = 0;
+    const sh = shapes as unknown[];
+    for (let j = 0; j < sh.length; j += 3) {
+      int(`store.layers[${j}]`, sh[j], 1);
+      int(`store.layers[${j + 1}]`, sh[j + 1], 1);
+      field(`store.layers[${j + 2}]`, sh[j + 2] === 0 || sh[j + 2] === 1, '0 or 1', sh[j + 2]);
+      const [i, o, bias] = sh.slice(j, j + 3) as number[];
+      params += i * o + (bias ? o : 0);
+      length += n * (i + o);
+    }
+    if (params !== d) throw new RangeError(`state.store.layers describe ${params} parameters, expected d = ${d}`);
+    field('store.weights', n >= 1, 'a Float64Array of at least one weight', weights);
+    arr('stats', Float64Array, length);
+    field('store.dropped', st.dropped === 0, '0', st.dropped);
+    int('store.latestStart', st.latestStart);
+    int('store.latestCount', st.latestCount);
+    if ((st.latestStart as number) + (st.latestCount as number) > n) {
+      throw new RangeError(`state.store.latestStart + latestCount exceeds the ${n} rows held`);
+    }
+    int('store.shrinks', st.shrinks);
   } else {
     int('store.capacity', st.capacity, 1);
     const rows = arr('rows', F, undefined);

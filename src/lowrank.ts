@@ -6,6 +6,19 @@ import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
 import { allocAll, copyOut, pow2, scalePow2, type FisherStore, type Holder, type StoreState } from './stores.js';
 import { symmetricEigenInWasm } from './eigen.js';
+import { gradientTimesInWasm, gradientTransposeTimesInWasm, gramInWasm, type LayerInWasm } from './layers/inwasm.js';
+import { writeLayerRows } from './layerstats.js';
+
+/** Writes rows [from, from + count) of the incoming batch at dst (row stride d). */
+type RowWriter = (dst: number, from: number, count: number) => void;
+
+/** The latest batch held as dense-layer statistics (float64 copies of A and E) instead of rows. */
+interface LayerRows {
+  /** the layers, pointing into the store's statistics block (float64) */
+  list: LayerInWasm[];
+  /** doubles in the statistics block: n·Σ(inputs + outputs) */
+  length: number;
+}
 
 /** Columns of the rows rotated per gemm of a shrink (the buffer holds ℓ × this). */
 const SHRINK_COLUMNS = 1024;
@@ -44,6 +57,13 @@ interface Shrink {
  * but every vector of the solve is float64, the r × r factor is float64, and the r × r solve is
  * refined with the exact operator μz + Ũ(Ũᵀz) (float64 products and sums) until its correction
  * is below float64 round-off.
+ *
+ * Layer mode (`accumulateLayers` with decay 0): the latest batch is held as its dense layers'
+ * statistics, float64 copies of A (n × inputs) and E (n × outputs) per layer, instead of n rows of
+ * length d. K comes from `gramInWasm`, the products R·x and Rᵀz from `gradientTimesInWasm` and
+ * `gradientTransposeTimesInWasm`, all in float64 (a product of two f32 values is exact in float64,
+ * so no refinement is needed): memory n·Σ(inputs + outputs) + O(n²), never n·d. `merge` and the
+ * row-mode paths materialise the rows first (r·d); `toDense` materialises them into a temporary.
  */
 export class LowRankStore implements FisherStore {
   readonly kind = 'lowrank';
@@ -67,6 +87,8 @@ export class LowRankStore implements FisherStore {
   private scales = new Float64Array(0);
   private shift = 0;
   private factored = 0;
+  /** layer mode: the batch as layer statistics (holder.ptrs[6]); K is then float64 */
+  private layers: LayerRows | undefined;
 
   /**
    * @param fixedRank ℓ, the rows of the sketch; undefined: the latest batch whole with decay 0,
@@ -80,6 +102,8 @@ export class LowRankStore implements FisherStore {
     private readonly defaultRank: number,
     /** the most rows the memory budget allows */
     private readonly maxRows: number = Number.MAX_SAFE_INTEGER,
+    /** decay 0: the latest batch only, so `accumulateLayers` may hold it as layer statistics */
+    private readonly latestOnly = false,
   ) {
     this.holder = { e, ptrs: [] };
     this.reserve(fixedRank ?? 0);
@@ -112,7 +136,7 @@ export class LowRankStore implements FisherStore {
   }
 
   // holder.ptrs: rows (cap × d, precision), K (cap × cap, precision, lower), M (cap × cap, f64),
-  // t, p, wv (cap each, f64)
+  // t, p, wv (cap each, f64); layer mode: rows empty, K float64, [6] the layer statistics (f64)
   private get rows(): number {
     return this.holder.ptrs[0];
   }
@@ -132,19 +156,49 @@ export class LowRankStore implements FisherStore {
     return this.holder.ptrs[5];
   }
 
-  /** Makes room for `rows` rows (keeps the rows held and K). May throw (memory) but then changes nothing. */
-  reserve(rows: number): void {
-    if (rows <= this.cap && this.holder.ptrs.length > 0) return;
+  /** whether the batch is held as layer statistics */
+  get layerMode(): boolean {
+    return this.layers !== undefined;
+  }
+
+  /** precision of K */
+  private get kPrecision(): Precision {
+    return this.layers ? 'f64' : this.precision;
+  }
+
+  /**
+   * Makes room for `rows` rows (keeps the rows held and K; in layer mode, materialises them as rows
+   * unless `keepContent` is false). May throw (memory) but then changes nothing.
+   */
+  reserve(rows: number, keepContent = true): void {
+    if (!this.layers && rows <= this.cap && this.holder.ptrs.length > 0) return;
     const { e, d } = this;
     const b = BYTES[this.precision];
-    const r = Math.max(rows, 1);
+    const r = Math.max(rows, this.layers && keepContent ? this.used : 0, 1);
     const ptrs = allocAll(e, [r * d * b, r * r * b, r * r * 8, r * 8, r * 8, r * 8]);
-    if (this.holder.ptrs.length > 0) {
+    if (this.layers) {
+      const used = keepContent ? this.used : 0;
+      if (used > 0) {
+        try {
+          this.materialize(ptrs[0], used);
+        } catch (err) {
+          for (const p of ptrs) e.free(p);
+          throw err;
+        }
+      }
+      for (const p of this.holder.ptrs) e.free(p);
+      this.layers = undefined;
+      this.holder.ptrs = ptrs;
+      this.cap = r;
+      this.used = used;
+      if (used > 0) this.gramOfNewRows(0, used);
+    } else if (this.holder.ptrs.length > 0) {
       e.copy(ptrs[0], this.rows, this.used * d * b);
       for (let i = 0; i < this.used; i++) e.copy(ptrs[1] + i * r * b, this.k + i * this.cap * b, (i + 1) * b);
       for (const p of this.holder.ptrs) e.free(p);
     }
     this.holder.ptrs = ptrs;
+    this.layers = undefined;
     const w = new Float64Array(r);
     w.set(this.w.subarray(0, this.used));
     this.w = w;
@@ -170,7 +224,92 @@ export class LowRankStore implements FisherStore {
   }
 
   accumulate(gp: number, n: number, keep: number, weight: number): void {
-    this.reserve(this.wanted(n, keep));
+    const bytes = this.d * BYTES[this.precision];
+    this.accumulateFrom((dst, from, count) => this.e.copy(dst, gp + from * bytes, count * bytes), n, keep, weight);
+  }
+
+  /**
+   * From dense-layer statistics (the store's precision): with decay 0 the batch is kept as the
+   * statistics themselves (layer mode, no rows); otherwise its rows are written straight into the
+   * row buffer (no separate n × d copy) and go through the sketch like any batch.
+   */
+  accumulateLayers(list: readonly LayerInWasm[], n: number, keep: number, weight: number): void {
+    if (this.latestOnly && keep === 0) {
+      this.holdLayers(list, n, weight);
+      return;
+    }
+    const { e, precision, d } = this;
+    this.accumulateFrom((dst, from, count) => writeLayerRows(e, precision, list, from, count, dst, d), n, keep, weight);
+  }
+
+  /**
+   * Layer mode: copies the statistics (float64) into a new block and computes K = Σ (AAᵀ + 1)∘(EEᵀ);
+   * every allocation happens before the first change.
+   */
+  private holdLayers(list: readonly LayerInWasm[], n: number, weight: number, from: Precision = this.precision): void {
+    const { e } = this;
+    let length = 0;
+    for (const l of list) length += n * (l.inputs + l.outputs);
+    const ptrs = allocAll(e, [8, n * n * 8, n * n * 8, n * 8, n * 8, n * 8, length * 8]);
+    const own: LayerInWasm[] = [];
+    try {
+      let q = ptrs[6];
+      const put = (src: number, len: number) => {
+        if (from === 'f64') e.copy(q, src, len * 8);
+        else (e.exports.promote_f32_f64 as (n: number, s: number, t: number) => void)(len, src, q);
+        const at = q;
+        q += len * 8;
+        return at;
+      };
+      for (const l of list) {
+        const ap = put(l.ap, n * l.inputs);
+        const ep = put(l.ep, n * l.outputs);
+        own.push({ ap, ep, inputs: l.inputs, outputs: l.outputs, bias: l.bias });
+      }
+      gramInWasm(e, 'f64', own, n, ptrs[1], n);
+    } catch (err) {
+      for (const p of ptrs) e.free(p);
+      throw err;
+    }
+    for (const p of this.holder.ptrs) e.free(p);
+    this.holder.ptrs = ptrs;
+    this.layers = { list: own, length };
+    this.cap = n;
+    this.used = n;
+    this.w = new Float64Array(n).fill(weight);
+    this.rho = 0;
+    this.gramFromShrink = false;
+    this.latestStart = 0;
+    this.latestCount = n;
+    this.factored = 0;
+  }
+
+  /**
+   * Layer mode: writes the `count` rows held (the store's precision, row stride d) at dst, through a
+   * float64 temporary for f32 (the rounding of each product is then the f32 path's).
+   */
+  private materialize(dst: number, count: number): void {
+    const { e, precision, d } = this;
+    const list = this.layers!.list;
+    if (precision === 'f64') {
+      writeLayerRows(e, 'f64', list, 0, count, dst, d);
+      return;
+    }
+    const chunk = Math.max(1, Math.min(count, Math.floor((8 << 20) / (8 * d))));
+    const tmp = e.alloc(chunk * d * 8);
+    try {
+      for (let i0 = 0; i0 < count; i0 += chunk) {
+        const c = Math.min(chunk, count - i0);
+        writeLayerRows(e, 'f64', list, i0, c, tmp, d);
+        (e.exports.demote_f64_f32 as (n: number, s: number, t: number) => void)(c * d, tmp, dst + i0 * d * 4);
+      }
+    } finally {
+      e.free(tmp);
+    }
+  }
+
+  private accumulateFrom(write: RowWriter, n: number, keep: number, weight: number): void {
+    this.reserve(this.wanted(n, keep), keep !== 0);
     const l = this.target(n, keep);
     // everything that can throw (memory, the eigensolver) happens before the first change
     const plan = this.used > 0 && keep !== 0 && this.used + n > this.cap ? this.planShrink(l, keep) : undefined;
@@ -183,11 +322,11 @@ export class LowRankStore implements FisherStore {
       this.rho *= keep;
     }
     if (plan) this.applyShrink(plan);
-    this.append(gp, n, weight, l);
+    this.append(write, n, weight, l);
   }
 
-  /** Appends n rows of weight `weight` from gp (row stride d), shrinking to l rows whenever full. */
-  private append(gp: number, n: number, weight: number, l: number): void {
+  /** Appends n rows of weight `weight` from `write`, shrinking to l rows whenever full. */
+  private append(write: RowWriter, n: number, weight: number, l: number): void {
     const bytes = this.d * BYTES[this.precision];
     let whole = true;
     let start = this.used;
@@ -198,7 +337,7 @@ export class LowRankStore implements FisherStore {
       }
       const take = Math.min(n - done, this.cap - this.used);
       const r0 = this.used;
-      this.e.copy(this.rows + r0 * bytes, gp + done * bytes, take * bytes);
+      write(this.rows + r0 * bytes, done, take);
       for (let i = 0; i < take; i++) this.w[r0 + i] = weight;
       this.used += take;
       this.gramOfNewRows(r0, take);
@@ -235,7 +374,7 @@ export class LowRankStore implements FisherStore {
     let values: Float64Array;
     let vectors: Float64Array;
     try {
-      const K = e.view(precision, this.k, this.cap * this.cap);
+      const K = e.view(this.kPrecision, this.k, this.cap * this.cap);
       const M = e.view64(mp, r * r);
       for (let i = 0; i < r; i++) for (let j = 0; j <= i; j++) M[i * r + j] = s[i] * s[j] * K[i * this.cap + j];
       ({ values, vectors } = symmetricEigenInWasm(e, mp, r));
@@ -311,7 +450,7 @@ export class LowRankStore implements FisherStore {
     const s = new Float64Array(r);
     for (let i = 0; i < r; i++) s[i] = Math.sqrt(c * this.w[i]);
     if (r > 0) {
-      const K = e.view(precision, this.k, cap * cap);
+      const K = e.view(this.kPrecision, this.k, cap * cap);
       const M = e.view64(this.m, r * r);
       for (let i = 0; i < r; i++) {
         for (let j = 0; j <= i; j++) M[i * r + j] = s[i] * s[j] * K[i * cap + j];
@@ -352,14 +491,16 @@ export class LowRankStore implements FisherStore {
   /** out (r, f64) ← R·x for x (d, f64): float64 products and sums whatever the rows' precision. */
   private rowsTimes(r: number, xp: number, outp: number): void {
     const { e, d } = this;
-    if (this.precision === 'f64') e.k('gemv_n', 'f64')(r, d, 1, this.rows, d, xp, 0, outp);
+    if (this.layers) gradientTimesInWasm(e, 'f64', this.layers.list, r, xp, outp);
+    else if (this.precision === 'f64') e.k('gemv_n', 'f64')(r, d, 1, this.rows, d, xp, 0, outp);
     else (e.exports.gemv_n_f32f64 as (...a: number[]) => void)(r, d, 1, this.rows, d, xp, outp);
   }
 
   /** y (d, f64) ← β·y + α·Rᵀz for z (r, f64). */
   private rowsTransposeTimes(r: number, alpha: number, zp: number, beta: number, yp: number): void {
     const { e, d } = this;
-    if (this.precision === 'f64') e.k('gemv_t', 'f64')(r, d, alpha, this.rows, d, zp, beta, yp);
+    if (this.layers) gradientTransposeTimesInWasm(e, 'f64', this.layers.list, r, alpha, zp, beta, yp);
+    else if (this.precision === 'f64') e.k('gemv_t', 'f64')(r, d, alpha, this.rows, d, zp, beta, yp);
     else (e.exports.gemv_t_f32f64 as (...a: number[]) => void)(r, d, alpha, this.rows, d, zp, beta, yp);
   }
 
@@ -381,7 +522,8 @@ export class LowRankStore implements FisherStore {
     const z = this.applyInverse(r, p);
     // f64 rows: K is their Gram matrix to round-off, except after a shrink, where K = diag(λ − δ)
     // holds to the round-off of the rotation: refine then too
-    if (this.precision === 'f64' && !this.gramFromShrink) return z;
+    // layer mode: K is float64 from float64 statistics, the Gram matrix of the exact rows likewise
+    if ((this.precision === 'f64' || this.layers) && !this.gramFromShrink) return z;
     const qp = e.alloc(this.d * 8);
     try {
       for (let round = 0; round < 3; round++) {
@@ -452,6 +594,12 @@ export class LowRankStore implements FisherStore {
 
   meanDiagonal(): number {
     const { e, d, precision } = this;
+    if (this.layers) {
+      const K = e.view64(this.k, this.cap * this.cap);
+      let s = 0;
+      for (let i = 0; i < this.used; i++) s += this.w[i] * K[i * this.cap + i];
+      return s / d;
+    }
     const dot = e.k('dot', precision);
     const b = BYTES[precision];
     let t = 0;
@@ -482,6 +630,10 @@ export class LowRankStore implements FisherStore {
       e.zero(op, d * d * b);
       return;
     }
+    if (this.layers) {
+      this.layersToDense(op, c);
+      return;
+    }
     const tmp = e.alloc(r * d * b);
     try {
       e.copy(tmp, this.rows, r * d * b);
@@ -494,7 +646,34 @@ export class LowRankStore implements FisherStore {
     }
   }
 
+  /** toDense in layer mode: the rows in float64 (a temporary), scaled, SYRK in float64, rounded once. */
+  private layersToDense(op: number, c: number): void {
+    const { e, precision, d } = this;
+    const r = this.used;
+    const tmp = e.alloc(r * d * 8);
+    const fp = precision === 'f64' ? op : e.alloc(d * d * 8);
+    try {
+      writeLayerRows(e, 'f64', this.layers!.list, 0, r, tmp, d);
+      const scal = e.k('scal', 'f64');
+      for (let i = 0; i < r; i++) scal(d, Math.sqrt(c * this.w[i]), tmp + i * d * 8);
+      e.k('syrk', 'f64')(r, d, 1, tmp, d, 0, fp, d, e.work);
+      e.k('symmetrize', 'f64')(d, fp, d);
+      if (fp !== op) (e.exports.demote_f64_f32 as (n: number, s: number, t: number) => void)(d * d, fp, op);
+    } finally {
+      if (fp !== op) e.free(fp);
+      e.free(tmp);
+    }
+  }
+
   rescale(k: number): void {
+    if (this.layers) {
+      // float64 weights carry the factor exactly
+      const f = pow2(k);
+      for (let i = 0; i < this.used; i++) this.w[i] *= f;
+      this.rho *= f;
+      this.factored = 0;
+      return;
+    }
     // S = Σ w_i u_i u_iᵀ: the rows carry 2^(k/2), K and ρ 2^k
     scalePow2(this.e, this.precision, this.rows, this.used * this.d, k / 2);
     for (let i = 0; i < this.used; i++) scalePow2(this.e, this.precision, this.k + i * this.cap * BYTES[this.precision], i + 1, k);
@@ -503,6 +682,15 @@ export class LowRankStore implements FisherStore {
   }
 
   reset(): void {
+    if (this.layers) {
+      // back to an empty row store (the statistics are dropped)
+      for (const p of this.holder.ptrs) this.e.free(p);
+      this.holder.ptrs = [];
+      this.layers = undefined;
+      this.cap = 0;
+      this.used = 0;
+      this.reserve(this.fixedRank ?? 0);
+    }
     this.used = 0;
     this.rho = 0;
     this.latestCount = 0;
@@ -513,6 +701,22 @@ export class LowRankStore implements FisherStore {
 
   save(): StoreState {
     const { e, precision, used, cap } = this;
+    if (this.layers) {
+      // the statistics themselves (float64) and the layer shapes; K is recomputed on load
+      const shapes: number[] = [];
+      for (const l of this.layers.list) shapes.push(l.inputs, l.outputs, l.bias ? 1 : 0);
+      return {
+        capacity: cap,
+        layers: shapes,
+        stats: e.view64(this.holder.ptrs[6], this.layers.length).slice(),
+        weights: this.w.slice(0, used),
+        dropped: this.rho,
+        latestStart: this.latestStart,
+        latestCount: this.latestCount,
+        shrinks: this.shrinks,
+        gramFromShrink: 0,
+      };
+    }
     const b = BYTES[precision];
     const gram = precision === 'f32' ? new Float32Array((used * (used + 1)) / 2) : new Float64Array((used * (used + 1)) / 2);
     for (let i = 0, o = 0; i < used; i++, o += i) gram.set(e.view(precision, this.k + i * cap * b, i + 1), o);
@@ -530,9 +734,13 @@ export class LowRankStore implements FisherStore {
   }
 
   load(state: StoreState): void {
+    if (state.layers !== undefined) {
+      this.loadLayers(state);
+      return;
+    }
     const rows = state.rows as FloatArray;
     const used = rows.length / this.d;
-    this.reserve(Math.max(state.capacity as number, used));
+    this.reserve(Math.max(state.capacity as number, used), false);
     const { e, precision, cap } = this;
     const b = BYTES[precision];
     e.put(precision, this.rows, rows);
@@ -548,6 +756,33 @@ export class LowRankStore implements FisherStore {
     this.factored = 0;
   }
 
+  /** Layer mode from a saved state (validated by the caller): the statistics, the weights, K again. */
+  private loadLayers(state: StoreState): void {
+    const { e } = this;
+    const shapes = state.layers as number[];
+    const stats = state.stats as Float64Array;
+    const weights = state.weights as Float64Array;
+    const n = weights.length;
+    const tmp = e.alloc(Math.max(stats.length, 1) * 8);
+    try {
+      e.put('f64', tmp, stats);
+      const list: LayerInWasm[] = [];
+      for (let j = 0, q = tmp; j < shapes.length; j += 3) {
+        const [inputs, outputs, bias] = [shapes[j], shapes[j + 1], shapes[j + 2] === 1];
+        list.push({ ap: q, ep: q + n * inputs * 8, inputs, outputs, bias });
+        q += n * (inputs + outputs) * 8;
+      }
+      this.holdLayers(list, n, 0, 'f64');
+    } finally {
+      e.free(tmp);
+    }
+    this.w.set(weights);
+    this.rho = state.dropped as number;
+    this.latestStart = state.latestStart as number;
+    this.latestCount = state.latestCount as number;
+    this.shrinks = state.shrinks as number;
+  }
+
   /** Room `merge(other)` needs, so the caller can reserve it before changing anything. */
   mergeCapacity(other: LowRankStore): number {
     const want = this.fixedRank !== undefined ? LowRankStore.capacityFor(this.fixedRank, other.used) : this.used + other.used;
@@ -561,6 +796,18 @@ export class LowRankStore implements FisherStore {
   merge(other: FisherStore, a: number, b: number): void {
     const o = other as LowRankStore;
     this.reserve(this.mergeCapacity(o));
+    const bytes = this.d * BYTES[this.precision];
+    // the other's rows (materialised into a temporary if it holds layer statistics)
+    const src = o.layers ? this.e.alloc(Math.max(o.used, 1) * bytes) : o.rows;
+    try {
+      if (o.layers) o.materialize(src, o.used);
+      this.mergeRows(o, src, a, b);
+    } finally {
+      if (src !== o.rows) this.e.free(src);
+    }
+  }
+
+  private mergeRows(o: LowRankStore, src: number, a: number, b: number): void {
     for (let i = 0; i < this.used; i++) this.w[i] *= a;
     this.rho = a * this.rho + b * o.rho;
     const l = this.target(o.used, 1);
@@ -569,7 +816,7 @@ export class LowRankStore implements FisherStore {
       if (this.used === this.cap) this.applyShrink(this.planShrink(l, 1));
       const take = Math.min(o.used - done, this.cap - this.used);
       const r0 = this.used;
-      this.e.copy(this.rows + r0 * bytes, o.rows + done * bytes, take * bytes);
+      this.e.copy(this.rows + r0 * bytes, src + done * bytes, take * bytes);
       for (let i = 0; i < take; i++) this.w[r0 + i] = b * o.w[done + i];
       this.used += take;
       this.gramOfNewRows(r0, take);

@@ -7,6 +7,12 @@ import { getEngine, type Engine, type FloatArray, type Precision } from './engin
 import { EmpiricalFisher, OPTION_NAMES as FISHER_OPTION_NAMES, type EmpiricalFisherOptions, type EmpiricalFisherState, type Representation } from './fisher.js';
 import { BYTES } from './linalg.js';
 import * as check from './validate.js';
+import { gradientTimesInWasm, meanGradientInWasm, type LayerInWasm } from './layers/inwasm.js';
+import type { DenseLayerStats } from './layers/index.js';
+import { checkLayers, copyLayersIn } from './layerstats.js';
+
+/** Where a step's per-example gradients come from: rows of G in wasm, or dense-layer statistics. */
+type GradientSource = { rows: number } | { layers: readonly LayerInWasm[] };
 
 export interface AdaptiveDampingOptions {
   /** T: adapt every T steps (default 5) */
@@ -242,12 +248,65 @@ export class EmpiricalFisherOptimizer {
     check.size('n', n, 1);
     const d = this.d;
     check.length('G', G, n * d, 'n·d');
+    const lossFn = this.checkStepOptions(opts);
+    const e = this.e;
+    const p = F.precision;
+    const gp = e.alloc(n * d * BYTES[p]);
+    try {
+      e.put(p, gp, G);
+      check.finiteInWasm(e, p, 'G', G, gp, n * d);
+      return this.stepInWasm({ rows: gp }, n, lossFn);
+    } finally {
+      e.free(gp);
+    }
+  }
+
+  /**
+   * One optimisation step from the dense layers' statistics instead of G: the same as
+   * `step(G, n, opts)` with G the per-example gradients the layers describe (layout: layer after
+   * layer, W row-major outputs × inputs, then b; `layers.perExampleGradients`), computed without
+   * forming G where the representation allows it (see `EmpiricalFisher.updateLayers`): ḡ = EᵀA/n
+   * per layer, and with 'lowrank' and decay 0 the solve (span form through K = Σ (AAᵀ + 1)∘(EEᵀ)
+   * and Gᵀu), the ε scaling (Σ w (g_i·u)² through G u) and the predicted loss changes G δ use only
+   * the statistics: memory O(n·Σ(inputs + outputs)) plus the parameters.
+   * @param list [in] { A (n × inputs), E (n × outputs), inputs, outputs, bias (default true) } per
+   *   layer, in parameter order; E the gradients of the per-example losses with respect to the
+   *   layer's outputs
+   * @param n number of examples (≥ 1)
+   * @throws TypeError / RangeError naming the bad layer or argument (parameters that do not add up
+   *   to d, a wrong length, a non-finite value); nothing changes then
+   * @example
+   * const opt = new EmpiricalFisherOptimizer(params, { representation: 'lowrank', decay: 0 });
+   * const info = opt.stepLayers([{ A: X, E: E1, inputs: 784, outputs: 1024 }, { A: H, E: E2, inputs: 1024, outputs: 10 }], 128);
+   */
+  stepLayers(list: readonly DenseLayerStats[], n: number, opts?: StepOptions): StepInfo {
+    const F = this.fisher;
+    if (F.disposed) throw check.disposedError('EmpiricalFisherOptimizer');
+    check.size('n', n, 1);
+    const stats = checkLayers(list, n, this.d);
+    const lossFn = this.checkStepOptions(opts);
+    const block = copyLayersIn(this.e, F.precision, stats, n);
+    try {
+      return this.stepInWasm({ layers: block.list }, n, lossFn);
+    } finally {
+      this.e.free(block.ptr);
+    }
+  }
+
+  private checkStepOptions(opts: StepOptions | undefined): (() => number) | undefined {
     const so = check.options('opts', opts, ['loss']);
     const lossFn = so.loss;
     if (lossFn !== undefined && typeof lossFn !== 'function') {
       throw new TypeError(`opts.loss must be a function returning the minibatch loss, got ${check.describe(lossFn)}`);
     }
     check.finiteArray('params', this.params);
+    return lossFn as (() => number) | undefined;
+  }
+
+  /** The step for validated gradients in wasm memory (F's precision). */
+  private stepInWasm(src: GradientSource, n: number, lossFn: (() => number) | undefined): StepInfo {
+    const F = this.fisher;
+    const d = this.d;
     const t = this._steps;
     let lambda = F.damping;
     if (this.dampingFn) {
@@ -263,10 +322,9 @@ export class EmpiricalFisherOptimizer {
     const e = this.e;
     const p = F.precision;
     const b = BYTES[p];
-    // one block: G (n·d) | ḡ (d) | v (d) | δ (d) | θ (d) | u (d) | ones, Gδ (2n)
-    const base = e.alloc((n * d + 5 * d + 2 * n) * b);
-    const gp = base;
-    const gbar = gp + n * d * b;
+    // one block: ḡ (d) | v (d) | δ (d) | θ (d) | u (d) | ones, Gδ (2n)
+    const base = e.alloc((5 * d + 2 * n) * b);
+    const gbar = base;
     const vp = gbar + d * b;
     const dp = vp + d * b;
     const thp = dp + d * b;
@@ -274,19 +332,24 @@ export class EmpiricalFisherOptimizer {
     const onesp = up + d * b;
     const yp = onesp + n * b;
     try {
-      e.put(p, gp, G);
-      check.finiteInWasm(e, p, 'G', G, gp, n * d);
       const loss0 = adapt ? (lossFn as () => number)() : Number.NaN;
       // from here on only the factorisation can fail, before anything is changed
       (e.view(p, onesp, n) as FloatArray).fill(1);
-      e.k('gemv_t', p)(n, d, 1 / n, gp, d, onesp, 0, gbar);
+      if ('rows' in src) e.k('gemv_t', p)(n, d, 1 / n, src.rows, d, onesp, 0, gbar);
+      else meanGradientInWasm(e, p, src.layers, n, gbar);
       e.copy(vp, gbar, d * b);
       const savedDamping = F.damping;
       // with λ = 0 the factorisation can fail even after the jitter retries (F = 0, say): keep a
       // copy of F to put back, so that a failed step changes nothing
       const undo = lambda === 0 ? F.save() : undefined;
       F.damping = lambda;
-      F.updateInWasm(gp, n);
+      try {
+        if ('rows' in src) F.updateInWasm(src.rows, n);
+        else F.updateLayersInWasm(src.layers, n);
+      } catch (err) {
+        F.damping = savedDamping;
+        throw err;
+      }
       try {
         // on a refresh step ḡ is the mean of the rows just added: 'lowrank' solves in the span form
         if (refresh) F.solveLatestMeanInWasm(vp, n);
@@ -314,7 +377,8 @@ export class EmpiricalFisherOptimizer {
       if (this.weightDecay > 0) e.k('axpy', p)(d, -eta * this.weightDecay, thp, dp);
       const stepNorm = Math.sqrt(e.k('dot', p)(d, dp, dp));
       // predicted per-example loss changes g_iᵀδ
-      e.k('gemv_n', p)(n, d, 1, gp, d, dp, 0, yp);
+      if ('rows' in src) e.k('gemv_n', p)(n, d, 1, src.rows, d, dp, 0, yp);
+      else gradientTimesInWasm(e, p, src.layers, n, dp, yp);
       const y = e.view(p, yp, n);
       let sum = 0;
       let sq = 0;

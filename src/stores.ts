@@ -8,6 +8,7 @@
 import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
 import * as check from './validate.js';
+import { diagonalInWasm, type LayerInWasm } from './layers/inwasm.js';
 
 export type StoreKind = 'dense' | 'lowrank' | 'blockdiag' | 'diag';
 
@@ -29,6 +30,12 @@ export interface FisherStore {
    * keep = 0 overwrites (S is then not read).
    */
   accumulate(gp: number, n: number, keep: number, weight: number): void;
+  /**
+   * The same for the per-example gradients the dense layers describe (statistics in wasm memory,
+   * the store's precision), without their n × d rows where the store can; stores without it get
+   * the rows materialised in chunks and passed to `accumulate`.
+   */
+  accumulateLayers?(list: readonly LayerInWasm[], n: number, keep: number, weight: number): void;
   /** Factors c·S + shift·I; returns 0 or the 1-based failing pivot. */
   factor(c: number, shift: number): number;
   /** x ← (c·S + shift·I)⁻¹ x with the factor of the last successful `factor`, for x at xp (length d). */
@@ -407,6 +414,10 @@ export class DiagStore implements FisherStore {
 
   accumulate(gp: number, n: number, keep: number, weight: number): void {
     this.e.k('sumsq_cols', this.precision)(n, this.d, weight, gp, this.d, keep, this.s);
+  }
+
+  accumulateLayers(list: readonly LayerInWasm[], n: number, keep: number, weight: number): void {
+    diagonalInWasm(this.e, this.precision, list, n, weight, keep, this.s);
   }
 
   factor(c: number, shift: number): number {

@@ -2,9 +2,10 @@
  * The package as users install it: `npm pack` (without the build: it already ran), the tarball
  * installed into a fresh temporary project, and there (a) imported as ESM, (b) required as
  * CommonJS, (c) type-checked with `tsc --strict` (node16, nodenext and bundler resolution),
- * (d) the README's quick start run. The tarball holds only what users need.
+ * (d) the README's quick start run, (e) the command line (`npx empirical-fisher`) run. The tarball
+ * holds only what users need.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -68,11 +69,15 @@ describe('npm pack', () => {
   });
 
   // 202 KB with eigh (57 KB of wasm per build, the two builds in base64 in each of the two
-  // bundles), 226 KB with gemm and the layer kit (61 KB of wasm per build); a second copy of the
-  // wasm in a bundle would add about 27 KB packed
-  it('is small (the wasm is embedded once per bundle): under 240 KB packed', () => {
+  // bundles), 226 KB with gemm and the layer kit (61 KB of wasm per build), 245 KB with the
+  // command line and the longer README; a second copy of the wasm in a bundle would add about 27 KB
+  it('is small (the wasm is embedded once per bundle): under 260 KB packed', () => {
     expect(packedSize).toBeGreaterThan(10_000);
-    expect(packedSize).toBeLessThan(240_000);
+    expect(packedSize).toBeLessThan(260_000);
+    // the two builds (plain and threads), base64 from the wasm magic '\0asm'
+    for (const f of ['dist/index.js', 'dist/index.cjs']) {
+      expect(readFileSync(join(root, f), 'utf8').split('AGFzbQ').length - 1, f).toBe(2);
+    }
   });
 
   it('installs with no dependencies', () => {
@@ -185,5 +190,70 @@ export async function main(): Promise<number> {
     const stdout = sh(process.execPath, ['quick-start.mjs'], project);
     const expected = [...code.matchAll(/console\.log\(.*\);\s*\/\/\s*(.*)$/gm)].map((m) => m[1].trim());
     expect(stdout.trim().split('\n').map((l) => l.trim())).toEqual(expected);
+  });
+});
+
+describe('the installed command line (npx empirical-fisher)', () => {
+  const run = (...args: string[]) => {
+    const r = spawnSync(join(project, 'node_modules', '.bin', 'empirical-fisher'), args, { cwd: project, encoding: 'utf8', timeout: 120_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('--help prints the usage and exits 0; no command or an unknown one: usage on stderr, exit 2', () => {
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: empirical-fisher <command>/);
+    expect(help.stdout).toMatch(/bench/);
+    expect(help.stdout).toMatch(/demo/);
+    const none = run();
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/Usage: empirical-fisher/);
+    const unknown = run('frobnicate');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+    const badOption = run('bench', '--fast');
+    expect(badOption.status).toBe(2);
+    expect(badOption.stderr).toMatch(/unknown option '--fast'/);
+    expect(run('bench', '--help').status).toBe(0);
+  });
+
+  it('demo says that it needs a clone of the repository and how to run it there (exit 1)', () => {
+    const r = run('demo');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/needs a clone of the repository/);
+    expect(r.stderr).toMatch(/npm run demo/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('bench --quick --json times every kernel in both precisions from dist/: finite, positive figures', () => {
+    const r = run('bench', '--quick', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      machine: { package: string; simd: boolean };
+      quick: boolean;
+      results: { kernel: string; precision: string; flops: number | null; medianMs: number; bestMs: number; medianGflops: number | null; bestGflops: number | null; roundsMs: number[] }[];
+    };
+    expect(out.quick).toBe(true);
+    expect(out.machine.simd).toBe(true);
+    expect(out.machine.package).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+    const kernels = new Set(out.results.map((x) => `${x.kernel} ${x.precision}`));
+    for (const k of ['syrk', 'cholesky', 'gemm', 'eigh', 'fisher']) for (const p of ['f32', 'f64']) expect(kernels).toContain(`${k} ${p}`);
+    for (const x of out.results) {
+      const where = `${x.kernel} ${x.precision}`;
+      for (const t of [x.medianMs, x.bestMs, ...x.roundsMs]) {
+        expect(Number.isFinite(t) && t > 0, `${where}: time ${t}`).toBe(true);
+      }
+      expect(x.bestMs).toBeLessThanOrEqual(x.medianMs);
+      if (x.kernel === 'eigh') {
+        expect(x.flops).toBeNull();
+        continue;
+      }
+      for (const g of [x.flops, x.medianGflops, x.bestGflops]) {
+        expect(typeof g === 'number' && Number.isFinite(g) && g > 0, `${where}: ${g}`).toBe(true);
+      }
+      // GFLOP/s = flops / time, as the design counts them
+      expect(x.medianGflops! * x.medianMs * 1e6).toBeCloseTo(x.flops!, -2);
+    }
   });
 });

@@ -42,6 +42,52 @@ describe('README', () => {
   });
 });
 
+/** The section of the README under `## title`, up to the next `## ` heading. */
+function section(title: string): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf(`## ${title}\n`);
+  if (start < 0) throw new Error(`README has no section "## ${title}"`);
+  const end = readme.indexOf('\n## ', start + 3);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+/** Runs a README code block against the built package; returns its stdout and the expected lines. */
+function runBlock(code: string, name: string): { lines: string[]; expected: string[] } {
+  const entry = pathToFileURL(join(root, 'dist', 'index.js')).href;
+  const rewritten = code.replace(/from 'empirical-fisher'/g, `from '${entry}'`);
+  expect(rewritten).not.toBe(code);
+  const dir = join(root, 'build', 'readme-test');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.mjs`);
+  writeFileSync(file, rewritten);
+  const stdout = execFileSync(process.execPath, [file], { encoding: 'utf8' });
+  const expected = [...code.matchAll(/console\.log\(.*\);\s*\/\/\s*(.*)$/gm)].map((m) => m[1].trim());
+  return { lines: stdout.trim().split('\n').map((l) => l.trim()), expected };
+}
+
+describe('README: Getting G from your model', () => {
+  it('each js block (a hand-written model, the layer kit) runs and prints what it says', () => {
+    const blocks = [...section('Getting G from your model').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks.length).toBe(2);
+    blocks.forEach((code, k) => {
+      const { lines, expected } = runBlock(code, `getting-g-${k}`);
+      expect(expected.length, `block ${k} checks what it prints`).toBeGreaterThanOrEqual(2);
+      expect(lines, `block ${k}`).toEqual(expected);
+    });
+  });
+
+  it('the TensorFlow.js excerpt is the code of examples/tfjs/model.ts, which the README links', () => {
+    const text = section('Getting G from your model');
+    expect(text).toMatch(/\]\(examples\/tfjs\/model\.ts\)/);
+    const excerpt = /```ts\n([\s\S]*?)```/.exec(text)![1];
+    const code = (line: string) => line.replace(/\/\/.*$/, '').trim();
+    const source = new Set(readFileSync(join(root, 'examples', 'tfjs', 'model.ts'), 'utf8').split('\n').map(code));
+    const lines = excerpt.split('\n').map(code).filter((l) => l !== '');
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) expect(source.has(line), `README excerpt line not in model.ts: ${line}`).toBe(true);
+  });
+});
+
 describe('package entry points', () => {
   it('the ESM bundle imports nothing (no Node built-ins, no bare specifiers)', () => {
     const esm = readFileSync(join(root, 'dist', 'index.js'), 'utf8');
