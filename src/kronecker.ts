@@ -28,7 +28,7 @@
  */
 import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
-import { allocAll, copyOut, scalePow2, type Holder, type StoreState } from './stores.js';
+import { allocAll, copyOut, scalePow2, type FisherStore, type Holder, type StoreState } from './stores.js';
 import * as check from './validate.js';
 import type { LayerInWasm } from './layers/inwasm.js';
 
@@ -330,7 +330,7 @@ function trace(v: FloatArray, off: number, m: number): number {
  * Factor area (holder area 2): per layer U_Āᵀ (p²) and U_Sᵀ (q²) — or the Cholesky factors for 'pi' —
  * then for 'exact' the eigenvalues (p, q) and the denominators c²λ_S λ_Ā + shift (q × p).
  */
-export class KroneckerStore extends KroneckerBase {
+export class KroneckerStore extends KroneckerBase implements FisherStore {
   readonly kind = 'kronecker';
   /** the factor version the eigendecompositions are of ('exact'; −1: none) */
   private eigenVersion = -1;
@@ -593,7 +593,7 @@ function transpose(e: Engine, precision: Precision, src: number, rows: number, c
  * per layer), and the damped diagonal c·D + shift of the last `factor` (q × p per layer, what the
  * solve divides by).
  */
-export class EkfacStore extends KroneckerBase {
+export class EkfacStore extends KroneckerBase implements FisherStore {
   readonly kind = 'ekfac';
   /** a basis has been computed (before: the identity) */
   private hasBasis = false;
@@ -886,6 +886,15 @@ export class EkfacStore extends KroneckerBase {
     }
     if (other.basisDue) this.basisDue = true;
   }
+}
+
+/** @internal the length of factorState() of a store of these shapes */
+export function kroneckerFactorLength(shapes: readonly LayerShape[], kind: 'kronecker' | 'ekfac', damping: KroneckerDamping): number {
+  const g = geometry(shapes);
+  if (kind === 'ekfac') return g.vTotal;
+  let values = 0;
+  for (const l of g.layers) values += l.p + l.q;
+  return damping === 'exact' ? g.aTotal + g.sTotal + values + g.vTotal : g.aTotal + g.sTotal;
 }
 
 /**
