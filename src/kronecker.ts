@@ -31,6 +31,7 @@ import { BYTES } from './linalg.js';
 import { allocAll, copyOut, scalePow2, type FisherStore, type Holder, type StoreState } from './stores.js';
 import * as check from './validate.js';
 import type { LayerInWasm } from './layers/inwasm.js';
+import type { KroneckerDamping } from './fisher.js';
 
 export type { LayerInWasm };
 
@@ -41,7 +42,6 @@ export interface LayerShape {
   bias: boolean;
 }
 
-export type KroneckerDamping = 'exact' | 'pi';
 
 /** @internal where a layer's pieces live (element offsets) */
 interface Geometry {
