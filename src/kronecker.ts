@@ -42,7 +42,6 @@ export interface LayerShape {
   bias: boolean;
 }
 
-
 /** @internal where a layer's pieces live (element offsets) */
 interface Geometry {
   inputs: number;
@@ -164,8 +163,8 @@ abstract class KroneckerBase {
 
   /**
    * Ā_l ← keep·Ā_l + weight·Σ ā āᵀ and S_l ← keep·S_l + weight·Σ e eᵀ for every layer (full
-   * symmetric). abar: scratch of n·maxP elements; with `keepAbar` the ā rows of layer l are left
-   * in abar[l] instead (ekfac projects them next).
+   * symmetric). abar[l]: scratch of n·p elements for a layer with bias, where its ā rows are left
+   * (ekfac projects them next).
    */
   protected accumulateFactors(list: readonly LayerInWasm[], n: number, keep: number, weight: number, abar: number[]): void {
     const { e, precision } = this;
