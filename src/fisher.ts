@@ -19,14 +19,14 @@ import {
 } from './stores.js';
 import { LowRankStore } from './lowrank.js';
 import { EkfacStore, KroneckerStore, checkKroneckerState, kroneckerFactorLength, type LayerShape } from './kronecker.js';
-import type { DenseLayerShape as LayerShapeOption } from './layers/index.js';
 
-/** The damped inverse of 'kronecker': S⊗Ā + λI itself ('exact'), or π-damped factors ('pi'). */
-export type KroneckerDamping = 'exact' | 'pi';
 import * as check from './validate.js';
 import type { DenseLayerShape, DenseLayerStats } from './layers/index.js';
 import type { LayerInWasm } from './layers/inwasm.js';
 import { checkLayers, copyLayersIn, maxAbsGradient, writeLayerRows } from './layerstats.js';
+
+/** The damped inverse of 'kronecker': S⊗Ā + λI itself ('exact'), or π-damped factors ('pi'). */
+export type KroneckerDamping = 'exact' | 'pi';
 
 /** Bytes of the row chunks 'dense' and 'blockdiag' materialise from layer statistics. */
 const LAYER_CHUNK_BYTES = 16 << 20;
@@ -62,7 +62,7 @@ export interface EmpiricalFisherOptions {
    * the dense layers of 'kronecker' and 'ekfac', in parameter order ({ inputs, outputs, bias
    * (default true) }; their parameters, layer after layer W row-major then b, must add up to d)
    */
-  layers?: readonly LayerShapeOption[];
+  layers?: readonly DenseLayerShape[];
   /**
    * the damped inverse of 'kronecker': 'exact' (default) solves with S⊗Ā + λI itself (eigh of both
    * factors); 'pi' with (S + √λ/π·I)⊗(Ā + π√λ·I), the factored damping of Martens & Grosse
@@ -111,7 +111,7 @@ export interface EmpiricalFisherState {
   rank: number | undefined;
   maxBytes: number;
   /** the layers of 'kronecker' and 'ekfac' (bias explicit) */
-  layers?: Required<LayerShapeOption>[];
+  layers?: Required<DenseLayerShape>[];
   /** the damped inverse of 'kronecker' */
   kroneckerDamping?: KroneckerDamping;
   steps: number;
@@ -339,7 +339,7 @@ export class EmpiricalFisher {
   /** the memory budget */
   readonly maxBytes: number;
   /** the dense layers of 'kronecker' and 'ekfac' (bias explicit) */
-  readonly layers: readonly Readonly<Required<LayerShapeOption>>[] | undefined;
+  readonly layers: readonly Readonly<Required<DenseLayerShape>>[] | undefined;
   /** the damped inverse of 'kronecker' */
   readonly kroneckerDamping: KroneckerDamping | undefined;
 

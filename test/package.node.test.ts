@@ -70,10 +70,11 @@ describe('npm pack', () => {
 
   // 202 KB with eigh (57 KB of wasm per build, the two builds in base64 in each of the two
   // bundles), 226 KB with gemm and the layer kit (61 KB of wasm per build), 245 KB with the
-  // command line and the longer README; a second copy of the wasm in a bundle would add about 27 KB
-  it('is small (the wasm is embedded once per bundle): under 260 KB packed', () => {
+  // command line and the longer README, 263 KB with the Kronecker stores; a second copy of the
+  // wasm in a bundle would add about 27 KB
+  it('is small (the wasm is embedded once per bundle): under 275 KB packed', () => {
     expect(packedSize).toBeGreaterThan(10_000);
-    expect(packedSize).toBeLessThan(260_000);
+    expect(packedSize).toBeLessThan(275_000);
     // the two builds (plain and threads), base64 from the wasm magic '\0asm'
     for (const f of ['dist/index.js', 'dist/index.cjs']) {
       expect(readFileSync(join(root, f), 'utf8').split('AGFzbQ').length - 1, f).toBe(2);
