@@ -324,9 +324,10 @@ function trace(v: FloatArray, off: number, m: number): number {
  * @internal 'kronecker': F_l = (c·S_l) ⊗ (c·Ā_l) per layer. The damped inverse:
  * - 'exact': (F_l + shift·I)⁻¹ = (U_S ⊗ U_Ā)(c²Λ_S ⊗ Λ_Ā + shift)⁻¹(U_S ⊗ U_Ā)ᵀ from eigh of both
  *   factors (eigenvalues below 0, rounding, count as 0), applied as U_S((U_Sᵀ V U_Ā) ⊘ den)U_Āᵀ;
- * - 'pi': (c·S + (√shift/π)·I)⁻¹ V (c·Ā + π√shift·I)⁻¹ through the Cholesky factors of both, with
+ * - 'pi': (c·S + (√shift/π)·I)⁻¹ V (c·Ā + π√shift·I)⁻¹, both inverses formed at the refresh
+ *   (Cholesky, then solves on the identity: p³ + q³ flops) so that a solve is two GEMMs, with
  *   π = sqrt((tr Ā/p)/(tr S/q)) (1 when a trace is 0), the π-damping of Martens & Grosse.
- * Factor area (holder area 2): per layer U_Āᵀ (p²) and U_Sᵀ (q²) — or the Cholesky factors for 'pi' —
+ * Factor area (holder area 2): per layer U_Āᵀ (p²) and U_Sᵀ (q²) — or the two inverses for 'pi' —
  * then for 'exact' the eigenvalues (p, q) and the denominators c²λ_S λ_Ā + shift (q × p).
  */
 export class KroneckerStore extends KroneckerBase implements FisherStore {
@@ -443,28 +444,36 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
     return 0;
   }
 
+  /** the inverses of both π-damped factors (Cholesky, then solves on the identity) into the factor area */
   private factorPi(c: number, shift: number): number {
     const { e, precision } = this;
     const b = BYTES[precision];
-    const addDiag = e.k('add_diag', precision);
-    const potrf = e.k('potrf', precision);
-    const scal = e.k('scal', precision);
+    const m = Math.max(this.maxP, this.maxQ);
     const root = Math.sqrt(shift);
-    for (const l of this.layers) {
-      const pi = this.piOf(l);
-      const za = this.zA(l);
-      e.copy(za, this.at(this.aArea, l.aOff), l.p * l.p * b);
-      if (c !== 1) scal(l.p * l.p, c, za);
-      addDiag(l.p, pi * root, za, l.p);
-      let info = potrf(l.p, za, l.p, e.work);
-      if (info !== 0) return l.offset + info;
-      const zs = this.zS(l);
-      e.copy(zs, this.at(this.sArea, l.sOff), l.q * l.q * b);
-      if (c !== 1) scal(l.q * l.q, c, zs);
-      addDiag(l.q, root / pi, zs, l.q);
-      info = potrf(l.q, zs, l.q, e.work);
-      if (info !== 0) return l.offset + l.p + info;
-    }
+    return withScratch(e, [m * m * b], ([tmp]) => {
+      for (const l of this.layers) {
+        const pi = this.piOf(l);
+        let info = this.dampedInverse(l.p, this.at(this.aArea, l.aOff), c, pi * root, tmp, this.zA(l));
+        if (info !== 0) return l.offset + info;
+        info = this.dampedInverse(l.q, this.at(this.sArea, l.sOff), c, root / pi, tmp, this.zS(l));
+        if (info !== 0) return l.offset + l.p + info;
+      }
+      return 0;
+    });
+  }
+
+  /** out ← (c·X + shift·I)⁻¹ for the m × m matrix at src; tmp (m²) holds its Cholesky factor. 0 or the pivot. */
+  private dampedInverse(m: number, src: number, c: number, shift: number, tmp: number, out: number): number {
+    const { e, precision } = this;
+    const b = BYTES[precision];
+    e.copy(tmp, src, m * m * b);
+    if (c !== 1) e.k('scal', precision)(m * m, c, tmp);
+    e.k('add_diag', precision)(m, shift, tmp, m);
+    const info = e.k('potrf', precision)(m, tmp, m, e.work);
+    if (info !== 0) return info;
+    e.zero(out, m * m * b);
+    e.k('add_diag', precision)(m, 1, out, m);
+    e.k('potrs', precision)(m, m, tmp, m, out, m, e.work);
     return 0;
   }
 
@@ -495,12 +504,10 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
           this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), false, 0, v);
           this.scatter(l, v, xp);
         } else {
-          // Vᵀ (p × q): its rows are V's columns, solved with S's factor; then V's rows with Ā's
+          // S_π⁻¹ V Ā_π⁻¹ with the inverses of the refresh
           this.gather(l, xp, v);
-          transpose(e, precision, v, l.q, l.p, t);
-          e.k('potrs', precision)(l.q, l.p, this.zS(l), l.q, t, l.q, e.work);
-          transpose(e, precision, t, l.p, l.q, v);
-          e.k('potrs', precision)(l.p, l.q, this.zA(l), l.p, v, l.p, e.work);
+          this.gemm(l.q, l.p, l.q, 1, this.zS(l), false, v, false, 0, t);
+          this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), false, 0, v);
           this.scatter(l, v, xp);
         }
       }
@@ -576,13 +583,6 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
   merge(other: KroneckerStore, a: number, b: number, sRel = 1): void {
     this.mergeFactors(other, a, b, sRel);
   }
-}
-
-/** out (cols × rows) ← the transpose of the rows × cols matrix at src */
-function transpose(e: Engine, precision: Precision, src: number, rows: number, cols: number, dst: number): void {
-  const s = e.view(precision, src, rows * cols);
-  const t = e.view(precision, dst, rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = s[r * cols + c];
 }
 
 // ---------------------------------------------------------------------------------------------
