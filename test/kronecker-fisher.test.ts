@@ -183,6 +183,12 @@ describe("EmpiricalFisher with representation 'kronecker' / 'ekfac'", () => {
           const g = randomMatrix(rng, 1, D, Type);
           const x = F.precondition(g);
           expect(relErr(x, refSolveSPD(dampedMatrix(kind, A, S, 0.03), D, g, 1))).toBeLessThanOrEqual(Type === Float64Array ? 1e-10 : 1e-4);
+          // a new λ alone ('exact': the eigendecompositions kept, the denominators recomputed)
+          const made = F.factorizations;
+          F.damping = 0.2;
+          const x2 = F.precondition(g);
+          expect(F.factorizations).toBe(made + 1);
+          expect(relErr(x2, refSolveSPD(dampedMatrix(kind, A, S, 0.2), D, g, 1))).toBeLessThanOrEqual(Type === Float64Array ? 1e-10 : 1e-4);
         } finally {
           F.dispose();
         }
