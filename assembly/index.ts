@@ -6,6 +6,7 @@ import { syrk, syrk_full, gram, symmetrize, symmetrize_rows, zero_upper, zero_up
 import { syrk_pack, syrk_cols_packed, potrf_diag, potrf_panel, potrf_pack, potrf_update_packed } from './parallel';
 import { potrf, potrs } from './potrf';
 import { gemm_nt } from './gemm';
+import { rowdot, hadamard_lower, square, scale_rows, colsum, outer_rows } from './layers';
 
 /** First byte the TypeScript allocator may use. */
 export function heap_base(): usize { return __heap_base; }
@@ -124,3 +125,17 @@ export function loss_sum_f32(kind: i32, m: i32, c: i32, z: usize, ldz: i32, y: u
 export function loss_sum_f64(kind: i32, m: i32, c: i32, z: usize, ldz: i32, y: usize): f64 { return loss_sum<f64>(kind, m, c, z, ldz, y); }
 export function count_correct_f32(m: i32, c: i32, z: usize, ldz: i32, y: usize): i32 { return count_correct<f32>(m, c, z, ldz, y); }
 export function count_correct_f64(m: i32, c: i32, z: usize, ldz: i32, y: usize): i32 { return count_correct<f64>(m, c, z, ldz, y); }
+
+// the layer kit's small kernels: see layers.ts
+export function rowdot_f32(n: i32, k: i32, x: usize, ldx: i32, y: usize, ldy: i32, beta: f32, out: usize): void { rowdot<f32>(n, k, x, ldx, y, ldy, beta, out); }
+export function rowdot_f64(n: i32, k: i32, x: usize, ldx: i32, y: usize, ldy: i32, beta: f64, out: usize): void { rowdot<f64>(n, k, x, ldx, y, ldy, beta, out); }
+export function hadamard_lower_f32(n: i32, a: usize, lda: i32, b: usize, ldb: i32, shift: f32, beta: f32, c: usize, ldc: i32): void { hadamard_lower<f32>(n, a, lda, b, ldb, shift, beta, c, ldc); }
+export function hadamard_lower_f64(n: i32, a: usize, lda: i32, b: usize, ldb: i32, shift: f64, beta: f64, c: usize, ldc: i32): void { hadamard_lower<f64>(n, a, lda, b, ldb, shift, beta, c, ldc); }
+export function square_f32(len: i32, x: usize, y: usize): void { square<f32>(len, x, y); }
+export function square_f64(len: i32, x: usize, y: usize): void { square<f64>(len, x, y); }
+export function scale_rows_f32(n: i32, k: i32, u: usize, x: usize, ldx: i32, y: usize, ldy: i32): void { scale_rows<f32>(n, k, u, x, ldx, y, ldy); }
+export function scale_rows_f64(n: i32, k: i32, u: usize, x: usize, ldx: i32, y: usize, ldy: i32): void { scale_rows<f64>(n, k, u, x, ldx, y, ldy); }
+export function colsum_f32(n: i32, k: i32, alpha: f32, x: usize, ldx: i32, beta: f32, y: usize): void { colsum<f32>(n, k, alpha, x, ldx, beta, y); }
+export function colsum_f64(n: i32, k: i32, alpha: f64, x: usize, ldx: i32, beta: f64, y: usize): void { colsum<f64>(n, k, alpha, x, ldx, beta, y); }
+export function outer_rows_f32(n: i32, nin: i32, nout: i32, a: usize, lda: i32, e: usize, lde: i32, bias: i32, g: usize, ldg: i32): void { outer_rows<f32>(n, nin, nout, a, lda, e, lde, bias, g, ldg); }
+export function outer_rows_f64(n: i32, nin: i32, nout: i32, a: usize, lda: i32, e: usize, lde: i32, bias: i32, g: usize, ldg: i32): void { outer_rows<f64>(n, nin, nout, a, lda, e, lde, bias, g, ldg); }
