@@ -3,8 +3,13 @@
  * differences in float64, the mean gradient against the mean of G's rows, and SGD / Adam against
  * steps computed by hand.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { init } from '../src/index.js';
 import { Adam, LogisticRegression, MLP, SGD, SeededRandom, type Classifier } from '../src/models/index.js';
+
+beforeAll(async () => {
+  await init();
+});
 
 /** A small random batch: n inputs in [0, 1) (like pixels) and labels. */
 function batch(model: Classifier, n: number, seed: number): { x: Float64Array; labels: Uint8Array } {
