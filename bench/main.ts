@@ -26,6 +26,7 @@ import { runSketchBench, formatSketchResult, type SketchResult } from './sketch.
 import { PEERS, type CaseInputs, type Op, type Peer, type Prepared } from './peers.js';
 import { formatThreadsReport, runThreadsBench } from './threads.js';
 import { formatGemmVsSyrk, runGemmVsSyrk, type GemmVsSyrk } from './gemm.js';
+import { formatLayersBench, runLayersBench, type LayersBench } from './layers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -93,7 +94,9 @@ plain TypeScript implementation and installed JavaScript peers (ml-matrix, f64;
 @tensorflow/tfjs-backend-wasm, f32 GᵀG and matMul, one thread), all in the same run. Also eigh
 (values and vectors) and eigh-values (values only) for d up to 512, next to ml-matrix's
 EigenvalueDecomposition, with milliseconds per call. Then gemm against syrk per flop at d = 1024
-(256 with --quick), interleaved call by call (skipped when --filter does not match "gemm-vs-syrk").
+(256 with --quick), interleaved call by call (skipped when --filter does not match "gemm-vs-syrk"),
+and the layer kit (gram, G v, Gᵀ u) on the MLP 784–1024–1024–10, n = 128, f32 (skipped when
+--filter does not match "layers").
 
 Options:
   --quick            d in {64, 128} with short timings (a few seconds)
@@ -825,6 +828,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
     gemmVsSyrk = runGemmVsSyrk({ quick: options.quick, sizes: options.sizes });
     write(`\n${formatGemmVsSyrk(gemmVsSyrk)}\n`);
   }
+  // the layer kit on the 784–1024–1024–10 MLP, n = 128 (gram, G v, Gᵀ u)
+  let layersBench: LayersBench | undefined;
+  if (!filter || filter.test('layers')) {
+    layersBench = runLayersBench({ quick: options.quick });
+    write(`\n${formatLayersBench(layersBench)}\n`);
+  }
   // the low-rank running average (Frequent-Directions sketch) against the latest batch
   let sketch: SketchResult | undefined;
   if (!options.quick && (!filter || filter.test('sketch lowrank'))) {
@@ -833,7 +842,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
   }
   if (options.json) {
     const saved = JSON.parse(readFileSync(options.json, 'utf8'));
-    writeFileSync(options.json, JSON.stringify({ ...saved, fisher, sketch, gemmVsSyrk }, null, 2) + '\n');
+    writeFileSync(options.json, JSON.stringify({ ...saved, fisher, sketch, gemmVsSyrk, layers: layersBench }, null, 2) + '\n');
     write(`\nresults written to ${options.json}\n`);
   }
   return 0;

@@ -25,6 +25,16 @@ export type {
   StepOptions,
 } from './optimizer.js';
 export type { EmpiricalFisherState } from './fisher.js';
+export { layers } from './layers/index.js';
+export type {
+  DenseLayerShape,
+  DenseLayerStats,
+  DenseLayerParameters,
+  LayerParameters,
+  NamedDenseLayerShape,
+  ParametersOptions,
+  PerExampleGradientsOptions,
+} from './layers/index.js';
 
 import { getEngine } from './engine.js';
 import { meanGradientInWasm, perExampleGradientsInWasm } from './layers/inwasm.js';

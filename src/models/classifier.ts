@@ -13,18 +13,9 @@
  * - the arithmetic runs in wasm (gemm and the kernels of assembly/models.ts) in the model's
  *   precision; results are written in the type of the output array.
  */
-import type { FloatArray } from '../engine.js';
+import type { DenseLayerStats, FloatArray } from '../index.js';
 
-export type { FloatArray };
-
-// TODO(layers): the layer kit's public DenseLayerStats once src/layers/index.ts lands (same shape)
-export interface DenseLayerStats {
-  A: FloatArray;
-  E: FloatArray;
-  inputs: number;
-  outputs: number;
-  bias?: boolean;
-}
+export type { DenseLayerStats, FloatArray };
 
 /** Class indices: a Uint8Array, Int32Array, plain array… */
 export type Labels = ArrayLike<number>;

@@ -20,7 +20,7 @@
 import { DenseNetwork } from './network.js';
 import { SeededRandom } from './random.js';
 import { checkOut, type FloatArray } from './classifier.js';
-import type { Precision } from '../engine.js';
+import type { Precision } from '../index.js';
 
 export interface LogisticRegressionOptions {
   /** input length (default 784) */

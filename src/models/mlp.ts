@@ -22,7 +22,7 @@
  * opt.stepLayers(layers, n);                                   // or without G at all
  */
 import { DenseNetwork, type Activation, type Loss } from './network.js';
-import type { Precision } from '../engine.js';
+import type { Precision } from '../index.js';
 
 export type { Activation, Loss };
 

@@ -12,7 +12,8 @@
  * W_l[o][i] at off_l + o·inputs + i), then b_l (outputs).
  */
 import { __internal } from '../index.js';
-import type { Engine, FloatArray, Precision } from '../engine.js';
+import type { FloatArray, Precision } from '../index.js';
+import type { Engine } from '../engine.js';
 import type { LayerInWasm } from '../layers/inwasm.js';
 import { checkBatch, checkOut, type Classifier, type DenseLayerStats, type Evaluation, type ForwardBackward, type Labels } from './classifier.js';
 import { SeededRandom } from './random.js';

@@ -1,6 +1,6 @@
 /**
  * A fixed battery of computations whose output bytes must be identical in every JavaScript engine
- * (DESIGN §4): seeded inputs → syrk, cholesky, the solves, eigh, gemm, EmpiricalFisher in every
+ * (DESIGN §4): seeded inputs → syrk, cholesky, the solves, eigh, gemm, the layer kit, EmpiricalFisher in every
  * representation and precision, and 20 optimizer steps. Each result is reduced to an FNV-1a hash of its bytes.
  *
  * It takes the library as an argument, so the same code runs against the TypeScript sources
@@ -14,7 +14,7 @@
 import type * as EF from '../../src/index.js';
 import { SeededRandom } from '../../src/models/random.js';
 
-export type Library = Pick<typeof EF, 'linalg' | 'EmpiricalFisher' | 'EmpiricalFisherOptimizer'>;
+export type Library = Pick<typeof EF, 'linalg' | 'layers' | 'EmpiricalFisher' | 'EmpiricalFisherOptimizer'>;
 
 /** One entry per result: the FNV-1a hash (8 hex digits) and the byte count, e.g. "1a2b3c4d/1024". */
 export type BatteryResult = Record<string, string>;
@@ -88,7 +88,7 @@ function leastSquaresGrads(theta: Float32Array | Float64Array, n: number, rng: I
 
 /** Runs the whole battery with `ef` (initialised). Deterministic: the same result every call. */
 export function runBattery(ef: Library): BatteryResult {
-  const { linalg, EmpiricalFisher, EmpiricalFisherOptimizer } = ef;
+  const { linalg, layers, EmpiricalFisher, EmpiricalFisherOptimizer } = ef;
   const out: BatteryResult = {};
   const put = (name: string, v: ArrayBufferView | number) => {
     out[name] = fnv1a(v);
@@ -158,6 +158,27 @@ export function runBattery(ef: Library): BatteryResult {
       const A = gemmInputs.fill(new T(m * k));
       const B = gemmInputs.fill(new Other(k * n));
       put(`gemm.${p}.${m}x${n}x${k}.other-B`, linalg.gemm(A, B, m, n, k));
+    }
+
+    // the layer kit: two layers (one without bias) across tile edges, every call (own inputs)
+    const layerInputs = new Inputs(p === 'f32' ? 707 : 808);
+    {
+      const n = 13;
+      const shapes = [
+        { inputs: 37, outputs: 9, bias: true },
+        { inputs: 9, outputs: 5, bias: false },
+      ];
+      const list = shapes.map((s) => ({ ...s, A: layerInputs.fill(new T(n * s.inputs)), E: layerInputs.fill(new T(n * s.outputs)) }));
+      const dl = layers.size(list);
+      const G = new T(n * (dl + 3));
+      layers.perExampleGradients(list[0], n, { out: G, offset: 1, ld: dl + 3 });
+      layers.perExampleGradients(list[1], n, { out: G, offset: 1 + 37 * 9 + 9, ld: dl + 3 });
+      put(`layers.${p}.rows`, G);
+      put(`layers.${p}.mean`, layers.meanGradient(list, n));
+      put(`layers.${p}.diagonal`, layers.diagonal(list, n));
+      put(`layers.${p}.gram`, layers.gram(list, n));
+      put(`layers.${p}.times`, layers.gradientTimes(list, n, layerInputs.fill(new T(dl))));
+      put(`layers.${p}.transposeTimes`, layers.gradientTransposeTimes(list, n, layerInputs.fill(new T(n))));
     }
 
     // EmpiricalFisher in every representation: three updates with a running average
