@@ -52,6 +52,7 @@ export class MLP extends DenseNetwork {
     let sizes = options.sizes;
     if (sizes === undefined) {
       const hidden = options.hidden ?? 32;
+      if (typeof hidden !== 'number' && !Array.isArray(hidden)) throw new TypeError('hidden must be a number or an array of numbers');
       sizes = [options.inputs ?? 784, ...(typeof hidden === 'number' ? [hidden] : hidden), options.classes ?? 10];
     }
     const activation = options.activation ?? 'tanh';
