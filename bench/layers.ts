@@ -79,6 +79,8 @@ export function runLayersBench(o: { quick?: boolean; samples?: number } = {}): L
   const kp = put(K);
   const yp = put(y);
   const xp = put(x);
+  const wpRef = put(v.subarray(784 * 1024 + 1024, 784 * 1024 + 1024 + 1024 * 1024));
+  const tRef = put(new Float32Array(n * 1024));
   let sink = 0;
   const ops: [string, LayersBenchRow['path'], number, () => void][] = [
     ['gram', 'public', gramFlops, () => { sink += layers.gram(list, n, K)[1]; }],
@@ -87,6 +89,8 @@ export function runLayersBench(o: { quick?: boolean; samples?: number } = {}): L
     ['gram', 'in wasm', gramFlops, () => gramInWasm(e, 'f32', wl, n, kp, n)],
     ['gradientTimes', 'in wasm', prodFlops, () => gradientTimesInWasm(e, 'f32', wl, n, vp, yp)],
     ['gradientTransposeTimes', 'in wasm', prodFlops, () => gradientTransposeTimesInWasm(e, 'f32', wl, n, 1, up, 0, xp)],
+    // reference: the GEMM of the middle layer alone (E·W, n × 1024 · 1024 × 1024) on the same kernel
+    ['gemm E·W, 1024 × 1024', 'in wasm', 2 * n * 1024 * 1024, () => e.k('gemm', 'f32')(n, 1024, 1024, 1, wl[1].ep, 1024, 0, wpRef, 1024, 0, 0, tRef, 1024, e.work)],
   ];
   const times = ops.map(() => [] as number[]);
   try {
@@ -121,7 +125,7 @@ export function formatLayersBench(r: LayersBench): string {
   ];
   for (const row of r.rows) {
     lines.push(
-      `  ${(row.op + ' (' + row.path + ')').padEnd(34)} ${row.medianGflops.toFixed(1).padStart(6)} (${row.bestGflops.toFixed(1)})  ${row.medianMs.toFixed(2)} ms`,
+      `  ${(row.op + ' (' + row.path + ')').padEnd(38)} ${row.medianGflops.toFixed(1).padStart(6)} (${row.bestGflops.toFixed(1)})  ${row.medianMs.toFixed(2)} ms`,
     );
   }
   return lines.join('\n');

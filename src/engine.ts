@@ -111,6 +111,13 @@ export class Engine {
           // linalg.gemm: GᵀG as op(A)·op(B) (A transposed, B not), then G·Gᵀ (B transposed)
           this.k('gemm', p)(d, d, n, 1, g, d, 1, g, d, 0, 0, c, d, this.work);
           this.k('gemm', p)(n, n, d, 1, g, d, 0, g, d, 1, 0.5, c, n, this.work);
+          // the layer kit's small kernels (src/layers/): rows of G, row dots, the Gram Hadamard, …
+          this.k('outer_rows', p)(n, 8, 15, g, d, g, d, 1, c, d);
+          this.k('rowdot', p)(n, d, g, d, g, d, 0, y);
+          this.k('colsum', p)(n, d, 1, g, d, 0, y);
+          this.k('square', p)(d, x, y);
+          this.k('hadamard_lower', p)(n, c, d, c, d, 1, 0, c, d);
+          this.k('scale_rows', p)(n, d, y, g, d, g, d);
         } finally {
           this.free(y);
           this.free(x);

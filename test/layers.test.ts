@@ -167,6 +167,7 @@ describe.each(types)('layers against the materialised G (%s)', (_name, Type) => 
     expect(layers.gram(list, 0).length).toBe(0);
     expect(layers.gradientTimes(list, 0, new Type(8)).length).toBe(0);
     expect(layers.perExampleGradients(list[0], 0).length).toBe(0);
+    expect(layers.perExampleGradients(list[0], 0, { out: new Type(0), offset: 1 }).length).toBe(0);
     const x = new Type(8).fill(SENTINEL);
     expect(Array.from(layers.gradientTransposeTimes(list, 0, new Type(0), x))).toEqual(new Array(8).fill(0));
   });

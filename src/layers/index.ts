@@ -179,7 +179,7 @@ export interface PerExampleGradientsOptions<T extends FloatArray = FloatArray> {
   out?: T;
   /** the column of G where this layer's parameters start (default 0) */
   offset?: number;
-  /** G's row length (default: out.length / n with out, else offset + size) */
+  /** G's row length (default: out.length / n with out and n > 0, else offset + size) */
   ld?: number;
 }
 
@@ -214,7 +214,8 @@ function perExampleGradients<T extends FloatArray>(stats: DenseLayerStats<T>, n:
     if (p !== precision) throw new TypeError(`options.out must be a ${TYPE_NAME[precision]} like stats.A, got a ${TYPE_NAME[p]}`);
     out = o.out as T;
     if (o.ld !== undefined) ld = check.size('options.ld', o.ld, 1);
-    else if (n > 0 && out.length % n === 0) ld = out.length / n;
+    else if (n === 0) ld = offset + cols;
+    else if (out.length % n === 0) ld = out.length / n;
     else throw new RangeError(`options.out has length ${out.length}, not a multiple of n = ${n}: give options.ld`);
   } else {
     ld = o.ld === undefined ? offset + cols : check.size('options.ld', o.ld, 1);
