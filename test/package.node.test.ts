@@ -70,12 +70,12 @@ describe('npm pack', () => {
   });
 
   // 202 KB with eigh (57 KB of wasm per build, the two builds in base64 in each of the two
-  // bundles), 226 KB with gemm and the layer kit (61 KB of wasm per build), 242 KB with the models'
+  // bundles), 226 KB with gemm and the layer kit (61 KB of wasm per build), 252 KB with the models'
   // kernels (65 KB) and dist/models.{js,cjs,d.ts} (16 KB packed); a second copy of the wasm in a
   // bundle would add about 30 KB packed
-  it('is small (the wasm is embedded once per bundle): under 260 KB packed', () => {
+  it('is small (the wasm is embedded once per bundle): under 270 KB packed', () => {
     expect(packedSize).toBeGreaterThan(10_000);
-    expect(packedSize).toBeLessThan(260_000);
+    expect(packedSize).toBeLessThan(270_000);
   });
 
   it('installs with no dependencies', () => {
