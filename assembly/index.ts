@@ -109,6 +109,23 @@ export function eigh_f64(d: i32, a: usize, lda: i32, w: usize, z: usize, ldz: i3
 export function eigh_work_bytes_f32(d: i32, vectors: i32): f64 { return eighWorkBytes<f32>(d, vectors != 0); }
 export function eigh_work_bytes_f64(d: i32, vectors: i32): f64 { return eighWorkBytes<f64>(d, vectors != 0); }
 
+// the example models' elementwise pieces (models.ts): activations, losses, bias rows
+import { bias_rows, activate, activate_backward, softmax_xent, squared_error, loss_sum, count_correct } from './models';
+export function bias_rows_f32(m: i32, n: i32, b: usize, c: usize, ldc: i32): void { bias_rows<f32>(m, n, b, c, ldc); }
+export function bias_rows_f64(m: i32, n: i32, b: usize, c: usize, ldc: i32): void { bias_rows<f64>(m, n, b, c, ldc); }
+export function activate_f32(kind: i32, m: i32, n: i32, h: usize, ldh: i32): void { activate<f32>(kind, m, n, h, ldh); }
+export function activate_f64(kind: i32, m: i32, n: i32, h: usize, ldh: i32): void { activate<f64>(kind, m, n, h, ldh); }
+export function activate_backward_f32(kind: i32, m: i32, n: i32, h: usize, ldh: i32, e: usize, lde: i32): void { activate_backward<f32>(kind, m, n, h, ldh, e, lde); }
+export function activate_backward_f64(kind: i32, m: i32, n: i32, h: usize, ldh: i32, e: usize, lde: i32): void { activate_backward<f64>(kind, m, n, h, ldh, e, lde); }
+export function softmax_xent_f32(m: i32, c: i32, z: usize, ldz: i32, y: usize, e: usize, lde: i32): f64 { return softmax_xent<f32>(m, c, z, ldz, y, e, lde); }
+export function softmax_xent_f64(m: i32, c: i32, z: usize, ldz: i32, y: usize, e: usize, lde: i32): f64 { return softmax_xent<f64>(m, c, z, ldz, y, e, lde); }
+export function squared_error_f32(m: i32, c: i32, z: usize, ldz: i32, y: usize, e: usize, lde: i32): f64 { return squared_error<f32>(m, c, z, ldz, y, e, lde); }
+export function squared_error_f64(m: i32, c: i32, z: usize, ldz: i32, y: usize, e: usize, lde: i32): f64 { return squared_error<f64>(m, c, z, ldz, y, e, lde); }
+export function loss_sum_f32(kind: i32, m: i32, c: i32, z: usize, ldz: i32, y: usize): f64 { return loss_sum<f32>(kind, m, c, z, ldz, y); }
+export function loss_sum_f64(kind: i32, m: i32, c: i32, z: usize, ldz: i32, y: usize): f64 { return loss_sum<f64>(kind, m, c, z, ldz, y); }
+export function count_correct_f32(m: i32, c: i32, z: usize, ldz: i32, y: usize): i32 { return count_correct<f32>(m, c, z, ldz, y); }
+export function count_correct_f64(m: i32, c: i32, z: usize, ldz: i32, y: usize): i32 { return count_correct<f64>(m, c, z, ldz, y); }
+
 // the layer kit's small kernels: see layers.ts
 export function rowdot_f32(n: i32, k: i32, x: usize, ldx: i32, y: usize, ldy: i32, beta: f32, out: usize): void { rowdot<f32>(n, k, x, ldx, y, ldy, beta, out); }
 export function rowdot_f64(n: i32, k: i32, x: usize, ldx: i32, y: usize, ldy: i32, beta: f64, out: usize): void { rowdot<f64>(n, k, x, ldx, y, ldy, beta, out); }

@@ -474,13 +474,17 @@ export class EmpiricalFisher {
   updateInWasm(gp: number, n: number): void {
     const store = this.live();
     this.refuseRows('update(G, n)', 'updateLayers(list, n)');
-    const beta = this.decay;
-    const overwrite = beta === 0 || this._steps === 0;
+    const overwrite = this.decay === 0 || this._steps === 0;
     this.accumulateScaled(store, gp, n, overwrite);
+    this.counted(store, n);
+  }
+
+  /** The counters of an update of n examples just accumulated into `store`. */
+  private counted(store: FisherStore, n: number): void {
     this._steps++;
     this._examples += n;
     this.lastBatch = n;
-    this.betaPow *= beta;
+    this.betaPow *= this.decay;
     this.factorValid = false;
     // the low-rank factor is tied to the rows it was computed from, which an update replaces
     if (store instanceof LowRankStore) this.hasFactor = false;
@@ -619,12 +623,7 @@ export class EmpiricalFisher {
       if (ecopy) e.free(ecopy);
     }
     this.sigma2 = pow2(2 * newExp);
-    this._steps++;
-    this._examples += n;
-    this.lastBatch = n;
-    this.betaPow *= beta;
-    this.factorValid = false;
-    if (store instanceof LowRankStore) this.hasFactor = false;
+    this.counted(store, n);
   }
 
   /**

@@ -35,3 +35,12 @@ export type {
   ParametersOptions,
   PerExampleGradientsOptions,
 } from './layers/index.js';
+
+import { getEngine } from './engine.js';
+import { meanGradientInWasm, perExampleGradientsInWasm } from './layers/inwasm.js';
+/**
+ * @internal What `empirical-fisher/models` takes from the core at run time. dist/models.js imports
+ * it from ./index.js (not a second copy of the engine), so the models and the core share one
+ * engine: one init(), one wasm memory.
+ */
+export const __internal = { getEngine, meanGradientInWasm, perExampleGradientsInWasm };

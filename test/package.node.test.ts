@@ -48,10 +48,10 @@ afterAll(() => {
 describe('npm pack', () => {
   it('holds only what users need: the bundles, their declarations, README, LICENSE, package.json', () => {
     const paths = files.map((f) => f.path).sort();
-    for (const need of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts']) {
+    for (const need of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/models.js', 'dist/models.cjs', 'dist/models.d.ts']) {
       expect(paths).toContain(need);
     }
-    // every declaration file must be reachable from dist/index.d.ts; nothing else may ship
+    // every declaration file must be reachable from dist/index.d.ts or dist/models.d.ts; nothing else may ship
     const reachable = new Set<string>();
     const visit = (rel: string) => {
       if (reachable.has(rel)) return;
@@ -62,22 +62,26 @@ describe('npm pack', () => {
       }
     };
     visit('dist/index.d.ts');
+    visit('dist/models.d.ts');
+    expect(reachable).toContain('dist/models/mlp.d.ts');
     // bin/empirical-fisher.mjs: the CLI of `npx empirical-fisher bench|demo` (npm always packs bin files)
-    const allowed = new Set(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'bin/empirical-fisher.mjs', ...reachable]);
+    const allowed = new Set(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'dist/models.js', 'dist/models.cjs', 'bin/empirical-fisher.mjs', ...reachable]);
     const extra = paths.filter((p) => !allowed.has(p));
     expect(extra, 'files in the tarball that users cannot use').toEqual([]);
   });
 
   // 202 KB with eigh (57 KB of wasm per build, the two builds in base64 in each of the two
-  // bundles), 226 KB with gemm and the layer kit (61 KB of wasm per build), 245 KB with the
-  // command line and the longer README, 263 KB with the Kronecker stores; a second copy of the
-  // wasm in a bundle would add about 27 KB
-  it('is small (the wasm is embedded once per bundle): under 275 KB packed', () => {
+  // bundles), 226 KB with gemm and the layer kit (61 KB of wasm per build), 252 KB with the models'
+  // kernels (65 KB) and dist/models.{js,cjs,d.ts} (16 KB packed), then the command line and the
+  // longer README, 289 KB with the Kronecker stores ('kronecker', 'ekfac'; about 15 KB packed);
+  // a second copy of the wasm in a bundle would add about 30 KB packed
+  it('is small (the wasm is embedded once per bundle): under 300 KB packed', () => {
     expect(packedSize).toBeGreaterThan(10_000);
-    expect(packedSize).toBeLessThan(275_000);
-    // the two builds (plain and threads), base64 from the wasm magic '\0asm'
-    for (const f of ['dist/index.js', 'dist/index.cjs']) {
-      expect(readFileSync(join(root, f), 'utf8').split('AGFzbQ').length - 1, f).toBe(2);
+    expect(packedSize).toBeLessThan(300_000);
+    // the two builds (plain and threads), base64 from the wasm magic '\0asm'; none in the models bundles
+    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/models.js', 'dist/models.cjs']) {
+      const want = f.includes('models') ? 0 : 2;
+      expect(readFileSync(join(root, f), 'utf8').split('AGFzbQ').length - 1, f).toBe(want);
     }
   });
 
@@ -124,8 +128,58 @@ console.log(Array.from(L).join(','), typeof ef.EmpiricalFisher, require('empiric
     expect(sh(process.execPath, ['cjs.cjs'], project).trim()).toBe('2,0,1,2 function empirical-fisher');
   });
 
+  // empirical-fisher/models: a few steps of an MLP, with G and through the layer statistics; the
+  // models use the core's engine (one init), and their bundle holds no second copy of the core
+  const trainModels = (ef: string, models: string) => `const model = new ${models}.MLP({ sizes: [6, 5, 4, 3], activation: 'relu' });
+const params = model.initialize(new Float32Array(model.size), 1);
+const n = 12;
+const x = new Float32Array(n * 6);
+const labels = new Uint8Array(n);
+for (let i = 0; i < n; i++) { labels[i] = i % 3; for (let j = 0; j < 6; j++) x[i * 6 + j] = ((i * 7 + j * 3) % 11) / 11 + (j % 3 === labels[i] ? 1 : 0); }
+const before = model.evaluate(params, x, labels, n).loss;
+const opt = new ${ef}.EmpiricalFisherOptimizer(params, { lr: 0.5, damping: 0.1 });
+const G = new Float32Array(n * model.size);
+for (let s = 0; s < 10; s++) { model.perExampleGradients(params, x, labels, n, G); opt.step(G, n); }
+opt.dispose();
+const sgd = new ${models}.SGD(params, { lr: 0.1 });
+const g = new Float32Array(model.size);
+const fb = model.forwardBackward(params, x, labels, n, { gradient: g });
+sgd.step(g);
+const after = model.evaluate(params, x, labels, n).loss;
+console.log(JSON.stringify({ d: model.size, before, after, layers: fb.layers.length, adam: typeof ${models}.Adam, rng: new ${models}.SeededRandom(1).nextU32() > 0, logistic: new ${models}.LogisticRegression({ inputs: 4, classes: 2 }).size }));
+`;
+  const expectTrained = (out: { d: number; before: number; after: number; layers: number; adam: string; rng: boolean; logistic: number }) => {
+    expect(out).toMatchObject({ d: 6 * 5 + 5 + 5 * 4 + 4 + 4 * 3 + 3, layers: 3, adam: 'function', rng: true, logistic: 10 });
+    expect(out.after).toBeLessThan(0.7 * out.before);
+  };
+
+  it('(a) imports empirical-fisher/models as ESM, sharing the core engine, and trains', () => {
+    writeFileSync(
+      join(project, 'models.mjs'),
+      `import * as ef from 'empirical-fisher';
+import * as models from 'empirical-fisher/models';
+await ef.init();
+${trainModels('ef', 'models')}`,
+    );
+    expectTrained(JSON.parse(sh(process.execPath, ['models.mjs'], project)));
+    expect(readFileSync(join(project, 'node_modules/empirical-fisher/dist/models.js'), 'utf8')).not.toContain('KERNELS_WASM_BASE64');
+  });
+
+  it('(b) requires empirical-fisher/models as CommonJS and trains', () => {
+    writeFileSync(
+      join(project, 'models.cjs'),
+      `const ef = require('empirical-fisher');
+const models = require('empirical-fisher/models');
+ef.initSync();
+${trainModels('ef', 'models')}`,
+    );
+    expectTrained(JSON.parse(sh(process.execPath, ['models.cjs'], project)));
+  });
+
   const TS = `import { init, initSync, linalg, EmpiricalFisher, EmpiricalFisherOptimizer, NotPositiveDefiniteError, memoryInfo } from 'empirical-fisher';
 import type { EmpiricalFisherOptions, StepInfo, MemoryInfo, Representation } from 'empirical-fisher';
+import { MLP, LogisticRegression, SGD, Adam, SeededRandom } from 'empirical-fisher/models';
+import type { Classifier, Evaluation, MLPOptions, Activation, Loss, ForwardBackward } from 'empirical-fisher/models';
 
 export async function main(): Promise<number> {
   await init();
@@ -150,7 +204,18 @@ export async function main(): Promise<number> {
   } catch (e) {
     if (e instanceof NotPositiveDefiniteError) pivot = e.pivot;
   }
-  return A[0] + L32[0] + q + info.rate + m.allocatedBytes + pivot;
+  const act: Activation = 'sigmoid';
+  const loss: Loss = 'squared-error';
+  const mo: MLPOptions = { sizes: [4, 3, 2], activation: act, loss, precision: 'f64' };
+  const model: Classifier = new MLP(mo);
+  const p64 = model.initialize(new Float64Array(model.size), 1);
+  const ev: Evaluation = model.evaluate(p64, new Float64Array(4), [1], 1);
+  const fb: ForwardBackward = model.forwardBackward(p64, new Float64Array(4), [1], 1);
+  const a0: Float32Array | Float64Array = fb.layers[0].A;
+  new SGD(p64, { lr: 0.1 }).step(new Float64Array(model.size));
+  new Adam(p64).step(new Float64Array(model.size));
+  const r: number = new SeededRandom(3).uniform() + new LogisticRegression({ inputs: 4, classes: 2 }).size;
+  return A[0] + L32[0] + q + info.rate + m.allocatedBytes + pivot + ev.loss + a0.length + r;
 }
 `;
 

@@ -1,29 +1,49 @@
 /**
- * What every example model provides, and the softmax cross-entropy they share.
+ * What every example model provides, and the shape checks they share.
  *
  * Conventions (the same as the library's):
- * - `params` is one flat Float32Array or Float64Array; each model documents its layout.
+ * - `params` is one flat Float32Array or Float64Array in the layer kit's layout: layer after
+ *   layer, W row-major (outputs × inputs: W[o][i] at o·inputs + i), then b (outputs).
  * - `x` holds n inputs of length `inputs`, row-major: x[i·inputs + j].
  * - `labels` holds n class indices in 0 … classes−1.
  * - the per-example gradient matrix G is n × d row-major: row i is ∇ℓ_i(θ), flattened in the
  *   same layout as `params`. That is the matrix `EmpiricalFisher.update(G, n)` and
- *   `EmpiricalFisherOptimizer.step(G, n)` take.
- * - arithmetic is float64 inside; results are written in the type of the output array.
+ *   `EmpiricalFisherOptimizer.step(G, n)` take; `forwardBackward` gives the layer kit's
+ *   statistics instead (`opt.stepLayers(layers, n)`), without forming G.
+ * - the arithmetic runs in wasm (gemm and the kernels of assembly/models.ts) in the model's
+ *   precision; results are written in the type of the output array.
  */
-export type FloatArray = Float32Array | Float64Array;
+import type { DenseLayerStats, FloatArray } from '../index.js';
+
+export type { DenseLayerStats, FloatArray };
 
 /** Class indices: a Uint8Array, Int32Array, plain array… */
 export type Labels = ArrayLike<number>;
 
 /** Mean loss and accuracy over a set. */
 export interface Evaluation {
-  /** mean cross-entropy (natural log) */
+  /** the mean loss (cross-entropy in nats, or ½‖z − onehot‖² for squared error) */
   loss: number;
-  /** fraction of examples whose largest logit is the label, in [0, 1] */
+  /** fraction of examples whose largest output is the label, in [0, 1] */
   accuracy: number;
 }
 
-/** A classifier trained by softmax cross-entropy, with per-example gradients. */
+/** What one forward and backward pass gives (see `Classifier.forwardBackward`). */
+export interface ForwardBackward {
+  /** the mean loss of the batch */
+  loss: number;
+  /**
+   * per dense layer, in parameter order: A (n × inputs, the layer's inputs) and E (n × outputs,
+   * E_i = ∂ℓ_i/∂y_i, not divided by n), in the model's precision: what `layers.*`,
+   * `F.updateLayers` and `opt.stepLayers` take. The arrays belong to the model and are
+   * overwritten by its next forwardBackward.
+   */
+  layers: DenseLayerStats[];
+  /** the mean gradient, when `gradient` was passed */
+  gradient?: FloatArray;
+}
+
+/** A classifier with per-example gradients. */
 export interface Classifier {
   /** a short name, e.g. 'logistic' or 'mlp-tanh' */
   readonly name: string;
@@ -37,10 +57,10 @@ export interface Classifier {
   /** Fills `params` with initial values drawn from `seed`; returns it. */
   initialize<T extends FloatArray>(params: T, seed: number): T;
 
-  /** The n × classes logits, row-major. */
+  /** The n × classes outputs (logits), row-major. */
   logits(params: FloatArray, x: FloatArray, n: number, out?: Float64Array): Float64Array;
 
-  /** Mean cross-entropy and accuracy of n examples. */
+  /** Mean loss and accuracy of n examples. */
   evaluate(params: FloatArray, x: FloatArray, labels: Labels, n: number): Evaluation;
 
   /** The mean gradient ḡ = (1/n) Σ ∇ℓ_i, length d; returns the mean loss of the batch. */
@@ -48,53 +68,22 @@ export interface Classifier {
 
   /** The n × d per-example gradients, row i = ∇ℓ_i; returns the mean loss of the batch. */
   perExampleGradients(params: FloatArray, x: FloatArray, labels: Labels, n: number, out: FloatArray): number;
+
+  /**
+   * One forward and backward pass: each layer's A and E (the layer kit's statistics), the mean
+   * loss and, into `options.gradient` (length d) when given, the mean gradient.
+   */
+  forwardBackward(params: FloatArray, x: FloatArray, labels: Labels, n: number, options?: { gradient?: FloatArray }): ForwardBackward;
 }
 
-/**
- * In place: turns `z` (length `classes`, at `offset`) into softmax probabilities minus the
- * one-hot label, i.e. ∂ℓ/∂z for ℓ = logsumexp(z) − z_label; returns ℓ.
- * Subtracts max(z) first, so no exp overflows.
- */
-export function softmaxCrossEntropyDelta(z: Float64Array, offset: number, classes: number, label: number): number {
-  let max = z[offset];
-  for (let k = 1; k < classes; k++) if (z[offset + k] > max) max = z[offset + k];
-  const shiftedLabelLogit = z[offset + label] - max;
-  let sum = 0;
-  for (let k = 0; k < classes; k++) {
-    const e = Math.exp(z[offset + k] - max);
-    z[offset + k] = e;
-    sum += e;
-  }
-  const inv = 1 / sum;
-  for (let k = 0; k < classes; k++) z[offset + k] *= inv;
-  z[offset + label] -= 1;
-  return Math.log(sum) - shiftedLabelLogit;
+function isFloatArray(x: unknown): x is FloatArray {
+  return x instanceof Float32Array || x instanceof Float64Array;
 }
 
-/** Mean cross-entropy and accuracy from n × classes logits (not modified). */
-export function crossEntropyAndAccuracy(z: Float64Array, labels: Labels, n: number, classes: number): Evaluation {
-  let loss = 0;
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    const o = i * classes;
-    let max = z[o];
-    let arg = 0;
-    for (let k = 1; k < classes; k++) {
-      if (z[o + k] > max) {
-        max = z[o + k];
-        arg = k;
-      }
-    }
-    let sum = 0;
-    for (let k = 0; k < classes; k++) sum += Math.exp(z[o + k] - max);
-    loss += Math.log(sum) - (z[o + labels[i]] - max);
-    if (arg === labels[i]) correct++;
-  }
-  return { loss: n > 0 ? loss / n : 0, accuracy: n > 0 ? correct / n : 0 };
-}
-
-/** Checks shapes shared by every model call; throws a RangeError naming the argument. */
+/** Checks shapes shared by every model call; throws a RangeError (TypeError) naming the argument. */
 export function checkBatch(model: Classifier, params: FloatArray, x: FloatArray, n: number, labels?: Labels): void {
+  if (!isFloatArray(params)) throw new TypeError('params must be a Float32Array or a Float64Array');
+  if (!isFloatArray(x)) throw new TypeError('x must be a Float32Array or a Float64Array');
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`n must be an integer ≥ 0, got ${n}`);
   if (params.length !== model.size) {
     throw new RangeError(`params has length ${params.length}, expected ${model.size} for ${model.name}`);
@@ -103,6 +92,9 @@ export function checkBatch(model: Classifier, params: FloatArray, x: FloatArray,
     throw new RangeError(`x has length ${x.length}, expected at least n·inputs = ${n * model.inputs}`);
   }
   if (labels !== undefined) {
+    if (labels === null || typeof labels !== 'object' || typeof labels.length !== 'number') {
+      throw new TypeError('labels must be an array of class indices');
+    }
     if (labels.length < n) throw new RangeError(`labels has length ${labels.length}, expected at least n = ${n}`);
     for (let i = 0; i < n; i++) {
       const c = labels[i];
@@ -113,7 +105,8 @@ export function checkBatch(model: Classifier, params: FloatArray, x: FloatArray,
   }
 }
 
-/** Checks that `out` has exactly `length` elements. */
+/** Checks that `out` is a float array of exactly `length` elements. */
 export function checkOut(name: string, out: FloatArray, length: number, what: string): void {
+  if (!isFloatArray(out)) throw new TypeError(`${name} must be a Float32Array or a Float64Array`);
   if (out.length !== length) throw new RangeError(`${name} has length ${out.length}, expected ${what} = ${length}`);
 }

@@ -1,21 +1,28 @@
 /**
- * Example models with per-example gradients, and first-order baselines.
+ * empirical-fisher/models: example models with per-example gradients, and first-order baselines.
  *
- * The pattern to copy: a model writes its per-example gradients as the rows of an n × d matrix G
- * in the layout of its flat parameter vector; `EmpiricalFisherOptimizer.step(G, n)` (or
- * `EmpiricalFisher.update(G, n)`) takes that matrix as it is.
+ * The models run on the core's engine (call `init()` from 'empirical-fisher' first): forward and
+ * backward as gemms in wasm memory, activations and losses in wasm (the same bits in every
+ * engine). A model gives either its per-example gradients G (n × d, the layout of its flat
+ * parameter vector) for `EmpiricalFisherOptimizer.step(G, n)`, or each dense layer's statistics
+ * { A, E } for the layer kit and `opt.stepLayers(layers, n)`.
  *
  * @example
- * import { LogisticRegression, MLP, SGD, Adam } from './models/index.js';
- * const model = new MLP({ hidden: 32 });
+ * import { init, EmpiricalFisherOptimizer } from 'empirical-fisher';
+ * import { MLP } from 'empirical-fisher/models';
+ * await init();
+ * const model = new MLP({ sizes: [784, 32, 10], activation: 'tanh' });
  * const params = model.initialize(new Float32Array(model.size), 42);
+ * const G = new Float32Array(n * model.size);
+ * model.perExampleGradients(params, x, labels, n, G);
  */
 export { LogisticRegression } from './logistic.js';
 export type { LogisticRegressionOptions } from './logistic.js';
 export { MLP } from './mlp.js';
-export type { MLPOptions, Activation } from './mlp.js';
+export type { MLPOptions } from './mlp.js';
+export { DenseNetwork } from './network.js';
+export type { Activation, Loss, DenseNetworkOptions } from './network.js';
 export { SGD, Adam } from './optimizers.js';
 export type { SGDOptions, AdamOptions } from './optimizers.js';
 export { SeededRandom } from './random.js';
-export { crossEntropyAndAccuracy, softmaxCrossEntropyDelta } from './classifier.js';
-export type { Classifier, Evaluation, FloatArray, Labels } from './classifier.js';
+export type { Classifier, Evaluation, ForwardBackward, FloatArray, Labels, DenseLayerStats } from './classifier.js';

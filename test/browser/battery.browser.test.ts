@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import * as ef from '../../src/index.js';
+import * as models from '../../src/models/index.js';
 import { KERNELS_WASM_BASE64 } from '../../src/wasm.generated.js';
 import { fnv1a, runBattery, type BatteryResult } from './battery.js';
 
@@ -27,11 +28,12 @@ describe('Node and Chromium give the same bits', () => {
   });
 
   it('every result of the battery hashes the same in Node and in Chromium', async () => {
-    const browser = runBattery(ef);
+    const browser = runBattery(ef, models);
     const { '#wasm': nodeWasm, ...node } = await commands.nodeBattery('src');
     // the same kernels on both sides (else the wasm was rebuilt while the suite ran: run it again)
     expect(fnv1a(new TextEncoder().encode(KERNELS_WASM_BASE64)), 'the wasm kernels Node and Chromium loaded').toBe(nodeWasm);
     expect(Object.keys(browser).length).toBeGreaterThanOrEqual(90);
+    expect(Object.keys(browser).filter((k) => k.startsWith('models.')).length).toBe(2 * 7 * 6 + 2 * 6 * 2);
     expect(Object.keys(browser).sort()).toEqual(Object.keys(node).sort());
     const differ = Object.keys(browser).filter((k) => browser[k] !== node[k]);
     expect(differ, `results that differ between Node and Chromium: ${differ.join(', ')}`).toEqual([]);
@@ -40,6 +42,6 @@ describe('Node and Chromium give the same bits', () => {
   });
 
   it('the battery is deterministic within one engine (a second run gives the same hashes)', () => {
-    expect(runBattery(ef)).toEqual(runBattery(ef));
+    expect(runBattery(ef, models)).toEqual(runBattery(ef, models));
   });
 });

@@ -12,9 +12,13 @@
  * everywhere and any difference is the library's.
  */
 import type * as EF from '../../src/index.js';
+import type * as EFModels from '../../src/models/index.js';
 import { SeededRandom } from '../../src/models/random.js';
 
 export type Library = Pick<typeof EF, 'linalg' | 'layers' | 'EmpiricalFisher' | 'EmpiricalFisherOptimizer'>;
+
+/** empirical-fisher/models (the models' forward and backward: gemm, exp/log/tanh in wasm). */
+export type ModelsLibrary = Pick<typeof EFModels, 'MLP' | 'LogisticRegression'>;
 
 /** One entry per result: the FNV-1a hash (8 hex digits) and the byte count, e.g. "1a2b3c4d/1024". */
 export type BatteryResult = Record<string, string>;
@@ -86,8 +90,11 @@ function leastSquaresGrads(theta: Float32Array | Float64Array, n: number, rng: I
   }
 }
 
-/** Runs the whole battery with `ef` (initialised). Deterministic: the same result every call. */
-export function runBattery(ef: Library): BatteryResult {
+/**
+ * Runs the whole battery with `ef` (initialised), and the models' part when `models` is given.
+ * Deterministic: the same result every call.
+ */
+export function runBattery(ef: Library, models?: ModelsLibrary): BatteryResult {
   const { linalg, layers, EmpiricalFisher, EmpiricalFisherOptimizer } = ef;
   const out: BatteryResult = {};
   const put = (name: string, v: ArrayBufferView | number) => {
@@ -238,7 +245,7 @@ export function runBattery(ef: Library): BatteryResult {
 
     // 'kronecker' (both dampings) and 'ekfac' from layer statistics: three updates with a running
     // average, then 6 optimizer steps with updateEvery 2 (stale factors, a kept ekfac basis)
-    const kronInputs = new Inputs(p === 'f32' ? 909 : 1010);
+    const kronInputs = new Inputs(p === 'f32' ? 919 : 1020);
     const kronShapes = [
       { inputs: 17, outputs: 5, bias: true },
       { inputs: 5, outputs: 4, bias: false },
@@ -284,6 +291,40 @@ export function runBattery(ef: Library): BatteryResult {
       put(`optimizer.${p}.${name}.params`, params);
       put(`optimizer.${p}.${name}.info`, infos);
       opt.dispose();
+    }
+
+    // the models: every activation and loss on a 37–19–13–10 MLP (tile edges) and logistic
+    // regression, n = 21; inputs and parameters scaled ×4 (exact) into the curved part of tanh,
+    // sigmoid and the softmax
+    if (models) {
+      const modelInputs = new Inputs(p === 'f32' ? 909 : 1010);
+      const n = 21;
+      const x = modelInputs.fill(new T(n * 37));
+      for (let i = 0; i < x.length; i++) x[i] *= 4;
+      const labels = new Uint8Array(n);
+      for (let i = 0; i < n; i++) labels[i] = modelInputs.nextU32() % 10;
+      const nets: [string, InstanceType<ModelsLibrary['MLP']> | InstanceType<ModelsLibrary['LogisticRegression']>][] = [
+        ['logistic', new models.LogisticRegression({ inputs: 37, classes: 10 })],
+      ];
+      for (const activation of ['tanh', 'relu', 'sigmoid'] as const) {
+        for (const loss of ['softmax-cross-entropy', 'squared-error'] as const) {
+          nets.push([`mlp.${activation}.${loss}`, new models.MLP({ sizes: [37, 19, 13, 10], activation, loss })]);
+        }
+      }
+      for (const [name, model] of nets) {
+        const params = modelInputs.fill(new T(model.size));
+        for (let i = 0; i < params.length; i++) params[i] *= 4;
+        const G = new T(n * model.size);
+        put(`models.${p}.${name}.loss`, model.perExampleGradients(params, x, labels, n, G));
+        put(`models.${p}.${name}.G`, G);
+        const g = new T(model.size);
+        const fb = model.forwardBackward(params, x, labels, n, { gradient: g });
+        put(`models.${p}.${name}.gradient`, g);
+        fb.layers.forEach((s, l) => put(`models.${p}.${name}.E${l}`, s.E));
+        put(`models.${p}.${name}.logits`, model.logits(params, x, n));
+        const ev = model.evaluate(params, x, labels, n);
+        put(`models.${p}.${name}.evaluate`, new Float64Array([ev.loss, ev.accuracy]));
+      }
     }
   }
   return out;

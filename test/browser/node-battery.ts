@@ -33,7 +33,7 @@ export function wasmHash(base64: string): string {
  * Bundles battery.ts with the library (`'src'`: src/index.ts, `'dist'`: dist/index.js) into
  * build/browser-tests/ and runs it here, once per process.
  */
-// (for 'src' the result also has '#wasm', the hash of the embedded kernels)
+// (for 'src' the result also has '#wasm', the hash of the embedded kernels, and the models' part)
 export function runNodeBattery(library: 'src' | 'dist'): Promise<BatteryResult> {
   let p = cache.get(library);
   if (!p) {
@@ -47,7 +47,8 @@ export function runNodeBattery(library: 'src' | 'dist'): Promise<BatteryResult> 
           contents: [
             `import * as ef from ${JSON.stringify(lib)};`,
             `import { runBattery } from './test/browser/battery.ts';`,
-            `export default function () { ef.initSync(); return runBattery(ef); }`,
+            library === 'src' ? `import * as models from './src/models/index.ts';` : '',
+            `export default function () { ef.initSync(); return runBattery(ef${library === 'src' ? ', models' : ''}); }`,
             library === 'src' ? `export { KERNELS_WASM_BASE64 } from './src/wasm.generated.ts';` : '',
           ].join('\n'),
           resolveDir: root,
