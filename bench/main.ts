@@ -28,6 +28,9 @@ import { formatThreadsReport, runThreadsBench } from './threads.js';
 import { formatGemmVsSyrk, runGemmVsSyrk, type GemmVsSyrk } from './gemm.js';
 import { formatLayersStep, runLayersStepBench, type LayersStepResult } from './layers-step.js';
 import { formatLayersBench, runLayersBench, type LayersBench } from './layers.js';
+import { formatRows, runCore, type BenchResults } from './core.js';
+import type { PeakMeter } from './peak.js';
+import { nodeMeta, nodePeakMeter } from './node-host.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -49,6 +52,10 @@ export interface BenchOptions {
   threads?: number;
   /** With threads: init's blockMs. */
   blockMs?: number;
+  /** Only the shared core (bench/core.ts: the page's cases, on 1 and 2 threads). */
+  core?: boolean;
+  /** The peak meter (bench/peak.ts); runBench starts a one-thread one when absent. */
+  meter?: PeakMeter;
   /** Where the table goes (default: stdout). */
   write?: (text: string) => void;
   /** Where progress lines go (default: stderr); null silences them. */
@@ -100,7 +107,12 @@ and the layer kit (gram, G v, Gᵀ u) on the MLP 784–1024–1024–10, n = 128
 --filter does not match "layers"). Then opt.stepLayers and F.updateLayers + precondition
 ('lowrank', decay 0) against one forward + backward pass on linalg.gemm of that MLP (784–256–256–10
 with --quick), interleaved, with the peak wasm memory of the layers path against the materialised
-one (skipped when --filter does not match "layers-step").
+one (skipped when --filter does not match "layers-step"). Last, the shared core: the cases of the
+page (npm run bench:web) on 1 and 2 threads, with the same timing rule and JSON rows.
+
+Every GFLOP/s comes with its fraction of the machine's wasm SIMD128 peak, measured in short rounds
+right before and after each case (bench/peak.ts: a register-blocked multiply-add loop with no
+memory traffic); the host's speed drifts by tens of percent within an hour, the fraction less.
 
 Options:
   --quick            d in {64, 128} with short timings (a few seconds)
@@ -109,6 +121,7 @@ Options:
   --json <file>      also write all results, samples included, as JSON
   --sizes <list>     comma-separated sizes d instead of the default
   --max-time <s>     seconds per contender and case, split over the rounds (default 1.5, quick 0.05)
+  --core             only the shared core (the page's cases, 1 and 2 threads)
   --no-warmup        skip the short warm-up calls of the wasm code (to see their effect)
   --threads <k>      instead of the table: syrk and cholesky (d = 512, 1024 unless --sizes) on k
                      worker threads (linalg.syrkAsync, linalg.choleskyAsync) against one thread,
@@ -155,6 +168,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         o.blockMs = ms;
         break;
       }
+      case '--core':
+        o.core = true;
+        break;
       case '--no-warmup':
         o.warmUp = false;
         break;
@@ -199,6 +215,8 @@ export interface ContenderResult {
   skipped?: string;
   /** max |x − x_plain| / max |x_plain| over the result, before timing */
   maxRelDiffFromPlain?: number;
+  /** medianGflops / the case's peakGflops */
+  fractionOfPeak?: number;
 }
 
 export interface CaseResult {
@@ -212,6 +230,8 @@ export interface CaseResult {
   contenders: ContenderResult[];
   /** ours median / other median, by contender name */
   ratios: Record<string, number>;
+  /** one-thread SIMD peak of this precision around the case (GFLOP/s): the higher of the rounds right before and after */
+  peakGflops?: number;
 }
 
 export interface BenchReport {
@@ -609,6 +629,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const filter = typeof options.filter === 'string' ? new RegExp(options.filter, 'i') : options.filter;
 
   await init();
+  const meter = options.meter ?? (await nodePeakMeter(1));
   const peers = await loadPeers();
   const contenders: Contender[] = [ours, plain, ...peers.contenders];
 
@@ -669,9 +690,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       op, n: settings.n, d, nrhs, precision, G: inp.G, A: inp.A, M: inp.M, B: inp.B.subarray(0, nrhs * d),
     };
     progress(`[${i + 1}/${plan.length}] ${caseName(op, d, nrhs, precision)}`);
-    cases.push(runCase(c, contenders, settings, progress));
+    const before = await meter.round(precision, 1);
+    const r = runCase(c, contenders, settings, progress);
+    const after = await meter.round(precision, 1);
+    r.peakGflops = Math.max(before, after);
+    for (const k of r.contenders) if (!k.skipped) k.fractionOfPeak = k.medianGflops / r.peakGflops;
+    cases.push(r);
     await sleep(0); // let the event loop breathe between suites
   }
+  if (!options.meter) await meter.close();
   meta.sink = sink;
   meta.loadavgEnd = os.loadavg();
 
@@ -708,10 +735,11 @@ export function formatReport(report: BenchReport): string {
       `${m.options.filter ? `; filter /${m.options.filter}/i` : ''}`,
     `peers: ${m.peers.map((p) => (p.loaded ? p.name : `${p.name} (not installed)`)).join(', ') || 'none'}`,
     `ratios are of medians; "ours ×" = ours / plain and ours / peer (above 1: ours is faster)`,
+    `peak: one-thread wasm SIMD128 multiply-add peak of the precision, the higher of the rounds right before and after the case; "of peak" = ours med / peak`,
     '',
   ];
 
-  const cols = ['op', 'd', 'nrhs', 'prec', 'ours med', 'ours best', 'plain med', 'ours ×'];
+  const cols = ['op', 'd', 'nrhs', 'prec', 'ours med', 'ours best', 'peak', 'of peak', 'plain med', 'ours ×'];
   for (const p of peerNames) cols.push(`${p} med`, 'ours ×');
   const rows: string[][] = [];
   const notes: string[] = [];
@@ -730,7 +758,9 @@ export function formatReport(report: BenchReport): string {
     const pl = get('plain');
     const row = [
       c.op, String(c.d), c.op === 'solve' ? String(c.nrhs) : '', c.precision,
-      cell(o, o?.medianGflops ?? NaN), o && !o.skipped ? fmtG(o.bestGflops) : '', cell(pl, pl?.medianGflops ?? NaN),
+      cell(o, o?.medianGflops ?? NaN), o && !o.skipped ? fmtG(o.bestGflops) : '',
+      fmtG(c.peakGflops ?? NaN), o && !o.skipped && o.fractionOfPeak !== undefined ? o.fractionOfPeak.toFixed(2) : '',
+      cell(pl, pl?.medianGflops ?? NaN),
       fmtRatio(c.ratios.plain),
     ];
     for (const p of peerNames) {
@@ -817,42 +847,82 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
     }
     return 0;
   }
-  const report = await runBench(options);
-  write(formatReport(report));
-  // the EmpiricalFisher's own work at model scale (lowrank d = 100,000, blockdiag 10 × 1,000, …)
+  // two threads for the shared core's threaded rows: the library's workers and two peak workers
+  const threads = Math.min(2, os.cpus().length);
+  await init(threads > 1 ? { threads } : undefined);
+  const meter = await nodePeakMeter(threads);
+  try {
+    return await runAll(options, meter, write);
+  } finally {
+    await meter.close();
+  }
+}
+
+async function runAll(options: BenchOptions, meter: PeakMeter, write: (s: string) => void): Promise<number> {
   const filter = typeof options.filter === 'string' ? new RegExp(options.filter, 'i') : options.filter;
-  const fisher = runFisherBench({ quick: options.quick, filter });
-  if (fisher.length) {
-    write(`\nEmpiricalFisher at model scale (f32, one thread, damping 1e-3; benchmark.js, median and best):\n`);
-    write(formatFisherResults(fisher) + '\n');
+  const sections: Record<string, unknown> = {};
+  let report: BenchReport | undefined;
+  if (!options.core) {
+    report = await runBench({ ...options, meter, json: undefined });
+    write(formatReport(report));
+    // the EmpiricalFisher's own work at model scale (lowrank d = 100,000, blockdiag 10 × 1,000, …)
+    const fisher = runFisherBench({ quick: options.quick, filter });
+    sections.fisher = fisher;
+    if (fisher.length) {
+      write(`\nEmpiricalFisher at model scale (f32, one thread, damping 1e-3; benchmark.js, median and best):\n`);
+      write(formatFisherResults(fisher) + '\n');
+    }
+    // gemm against syrk per flop, interleaved call by call (the issue-14 bar: ≥ 0.9 at d = 1024)
+    if (!filter || filter.test('gemm-vs-syrk')) {
+      const gemmVsSyrk: GemmVsSyrk = runGemmVsSyrk({ quick: options.quick, sizes: options.sizes });
+      sections.gemmVsSyrk = gemmVsSyrk;
+      write(`\n${formatGemmVsSyrk(gemmVsSyrk)}\n`);
+    }
+    // the layer kit on the 784–1024–1024–10 MLP, n = 128 (gram, G v, Gᵀ u)
+    if (!filter || filter.test('layers')) {
+      const layersBench: LayersBench = runLayersBench({ quick: options.quick });
+      sections.layers = layersBench;
+      write(`\n${formatLayersBench(layersBench)}\n`);
+    }
+    // the low-rank running average (Frequent-Directions sketch) against the latest batch
+    if (!options.quick && (!filter || filter.test('sketch lowrank'))) {
+      const sketch: SketchResult = runSketchBench();
+      sections.sketch = sketch;
+      write(`\n${formatSketchResult(sketch)}\n`);
+    }
+    // the optimizer's step through the layer kit against a forward + backward pass (issue 14: ≤ 4×)
+    if (!filter || filter.test('layers-step')) {
+      const layersStep: LayersStepResult = runLayersStepBench({ quick: options.quick });
+      sections.layersStep = layersStep;
+      write(`\n${formatLayersStep(layersStep)}\n`);
+    }
   }
-  // gemm against syrk per flop, interleaved call by call (the issue-14 bar: ≥ 0.9 at d = 1024)
-  let gemmVsSyrk: GemmVsSyrk | undefined;
-  if (!filter || filter.test('gemm-vs-syrk')) {
-    gemmVsSyrk = runGemmVsSyrk({ quick: options.quick, sizes: options.sizes });
-    write(`\n${formatGemmVsSyrk(gemmVsSyrk)}\n`);
-  }
-  // the layer kit on the 784–1024–1024–10 MLP, n = 128 (gram, G v, Gᵀ u)
-  let layersBench: LayersBench | undefined;
-  if (!filter || filter.test('layers')) {
-    layersBench = runLayersBench({ quick: options.quick });
-    write(`\n${formatLayersBench(layersBench)}\n`);
-  }
-  // the low-rank running average (Frequent-Directions sketch) against the latest batch
-  let sketch: SketchResult | undefined;
-  if (!options.quick && (!filter || filter.test('sketch lowrank'))) {
-    sketch = runSketchBench();
-    write(`\n${formatSketchResult(sketch)}\n`);
-  }
-  // the optimizer's step through the layer kit against a forward + backward pass (issue 14: ≤ 4×)
-  let layersStep: LayersStepResult | undefined;
-  if (!filter || filter.test('layers-step')) {
-    layersStep = runLayersStepBench({ quick: options.quick });
-    write(`\n${formatLayersStep(layersStep)}\n`);
+  // the shared core: the page's cases (npm run bench:web), 1 and 2 threads, fraction of peak
+  const progress = options.progress === null ? () => {} : (options.progress ?? ((l: string) => process.stderr.write(l + '\n')));
+  const core: BenchResults = await runCore({
+    quick: options.quick,
+    sizes: options.sizes,
+    filter,
+    maxTime: options.maxTime,
+    meter,
+    meta: nodeMeta(),
+    progress: (done, total, label, row) => {
+      if (row) progress(`  ${row.gflops.toFixed(2)} GFLOP/s, ${row.fractionOfPeak.toFixed(2)} of peak (${row.peakGflops.toFixed(1)})`);
+      else progress(`[core ${done + 1}/${total}] ${label}`);
+    },
+  });
+  if (core.rows.length) {
+    const m = core.meta;
+    write(
+      `\nshared core (the page's cases: npm run bench:web), ${m.runtime}, ${m.cores} cores, ${m.date}; ` +
+        `GFLOP/s of the median (and best) sample; "peak": the wasm SIMD128 multiply-add peak of the precision on ` +
+        `as many threads, the higher of the rounds right before and after the case; "of peak" = GFLOP/s / peak\n`,
+    );
+    write(formatRows(core.rows) + '\n');
   }
   if (options.json) {
-    const saved = JSON.parse(readFileSync(options.json, 'utf8'));
-    writeFileSync(options.json, JSON.stringify({ ...saved, fisher, sketch, gemmVsSyrk, layers: layersBench, layersStep }, null, 2) + '\n');
+    const meta = { ...(report?.meta ?? {}), ...core.meta };
+    writeFileSync(options.json, JSON.stringify({ ...core, meta, cases: report?.cases ?? [], ...sections }, null, 2) + '\n');
     write(`\nresults written to ${options.json}\n`);
   }
   return 0;
