@@ -14,7 +14,7 @@
 // ≥ minTime; samples until ≥ minSamples and ≥ maxTime seconds. GFLOP/s from the median and the
 // best of the samples' seconds per call, with the flop counts of DESIGN §4.
 //
-// Peak: a round (bench/peak.ts, ~25 ms) of the case's precision and thread count right before and
+// Peak: a round (bench/peak.ts, ~35 ms) of the case's precision and thread count right before and
 // right after each case; the row's peak is the higher of the two, its fraction of peak
 // GFLOP/s ÷ peak. The host's speed drifts within minutes; the fraction drifts much less.
 //
@@ -361,7 +361,7 @@ export async function runCore(o: CoreOptions): Promise<BenchResults> {
     meta: o.meta,
     settings,
     peak: {
-      rule: 'per case: a round right before and right after it, the higher; a round: 5 bursts of ~5 ms of peak_f32/peak_f64 per thread, the best burst each, summed over threads',
+      rule: 'per case: a round right before and right after it, the higher; a round: 7 bursts of ~5 ms of peak_f32/peak_f64 per thread, the median burst each, summed over threads',
       rounds,
     },
     rows,

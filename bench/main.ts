@@ -10,7 +10,13 @@
 // contender is checked against plain before it is timed, and the wasm kernels are warmed up with
 // short calls first (V8 has no on-stack replacement for wasm: a long first call would run from start
 // to end in the baseline tier). Reported: the median and best of benchmark.js's samples (seconds
-// per operation) as GFLOP/s with the counts of DESIGN §4, and the ratios of the medians.
+// per operation) as GFLOP/s with the counts of DESIGN §4, and the ratios of the medians; beside
+// ours, its fraction of the one-thread SIMD peak (bench/peak.ts) measured right before and after
+// the case. The sections after the table (model-scale Fisher, gemm vs syrk, layers, sketch,
+// layers-step) print the peak measured around them. Last, the shared core (bench/core.ts): the
+// cases of the page (`npm run bench:web`) on 1 and 2 threads, each row with its fraction of peak;
+// `--core` runs it alone, and `--json` writes its rows (the page's window.benchResults shape)
+// with the table's cases and the sections beside them.
 //
 // The package CLI can call `main(argv)` (prints the table, returns the exit code) or `runBench`
 // and `formatReport`. benchmark.js must stay an external import resolved by Node: bundled by
@@ -828,10 +834,18 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
   }
   if (options.threads !== undefined) {
     const filter = typeof options.filter === 'string' ? new RegExp(options.filter, 'i') : options.filter;
-    const r = await runThreadsBench({
-      threads: options.threads, blockMs: options.blockMs, sizes: options.sizes, quick: options.quick, filter,
-      progress: (l) => process.stderr.write(l + '\n'),
-    });
+    // the library's workers first (init in runThreadsBench), then the peak meter's
+    await init(options.blockMs === undefined ? { threads: options.threads } : { threads: options.threads, blockMs: options.blockMs });
+    const meter = await nodePeakMeter(features().threads);
+    let r;
+    try {
+      r = await runThreadsBench({
+        threads: options.threads, blockMs: options.blockMs, sizes: options.sizes, quick: options.quick, filter, meter,
+        progress: (l) => process.stderr.write(l + '\n'),
+      });
+    } finally {
+      await meter.close();
+    }
     const meta = {
       node: process.version, cpu: os.cpus()[0]?.model?.trim() ?? 'unknown', cores: os.cpus().length,
       platform: `${os.platform()} ${os.arch()}`, loadavg: os.loadavg(), date: new Date().toISOString(),
@@ -861,40 +875,50 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
 async function runAll(options: BenchOptions, meter: PeakMeter, write: (s: string) => void): Promise<number> {
   const filter = typeof options.filter === 'string' ? new RegExp(options.filter, 'i') : options.filter;
   const sections: Record<string, unknown> = {};
+  // a section's one-thread peak: the higher of the rounds right before and after it
+  const around = async <T>(run: () => T): Promise<{ r: T; peak: Record<Precision, number> }> => {
+    const b = { f32: await meter.round('f32', 1), f64: await meter.round('f64', 1) };
+    const r = run();
+    const a = { f32: await meter.round('f32', 1), f64: await meter.round('f64', 1) };
+    return { r, peak: { f32: Math.max(a.f32, b.f32), f64: Math.max(a.f64, b.f64) } };
+  };
+  const peakLine = (p: Record<Precision, number>) =>
+    `  one-thread SIMD peak around this section (bench/peak.ts): f32 ${fmtG(p.f32)}, f64 ${fmtG(p.f64)} GFLOP/s`;
   let report: BenchReport | undefined;
   if (!options.core) {
     report = await runBench({ ...options, meter, json: undefined });
     write(formatReport(report));
     // the EmpiricalFisher's own work at model scale (lowrank d = 100,000, blockdiag 10 × 1,000, …)
-    const fisher = runFisherBench({ quick: options.quick, filter });
+    const { r: fisher, peak: fisherPeak } = await around(() => runFisherBench({ quick: options.quick, filter }));
     sections.fisher = fisher;
     if (fisher.length) {
+      sections.fisherPeakGflops = fisherPeak;
       write(`\nEmpiricalFisher at model scale (f32, one thread, damping 1e-3; benchmark.js, median and best):\n`);
-      write(formatFisherResults(fisher) + '\n');
+      write(formatFisherResults(fisher) + '\n' + peakLine(fisherPeak) + '\n');
     }
     // gemm against syrk per flop, interleaved call by call (the issue-14 bar: ≥ 0.9 at d = 1024)
     if (!filter || filter.test('gemm-vs-syrk')) {
-      const gemmVsSyrk: GemmVsSyrk = runGemmVsSyrk({ quick: options.quick, sizes: options.sizes });
-      sections.gemmVsSyrk = gemmVsSyrk;
-      write(`\n${formatGemmVsSyrk(gemmVsSyrk)}\n`);
+      const { r: gemmVsSyrk, peak } = await around((): GemmVsSyrk => runGemmVsSyrk({ quick: options.quick, sizes: options.sizes }));
+      sections.gemmVsSyrk = { ...gemmVsSyrk, peakGflops: peak };
+      write(`\n${formatGemmVsSyrk(gemmVsSyrk, peak)}\n`);
     }
     // the layer kit on the 784–1024–1024–10 MLP, n = 128 (gram, G v, Gᵀ u)
     if (!filter || filter.test('layers')) {
-      const layersBench: LayersBench = runLayersBench({ quick: options.quick });
-      sections.layers = layersBench;
-      write(`\n${formatLayersBench(layersBench)}\n`);
+      const { r: layersBench, peak } = await around((): LayersBench => runLayersBench({ quick: options.quick }));
+      sections.layers = { ...layersBench, peakGflops: peak.f32 };
+      write(`\n${formatLayersBench(layersBench, peak.f32)}\n`);
     }
     // the low-rank running average (Frequent-Directions sketch) against the latest batch
     if (!options.quick && (!filter || filter.test('sketch lowrank'))) {
-      const sketch: SketchResult = runSketchBench();
-      sections.sketch = sketch;
-      write(`\n${formatSketchResult(sketch)}\n`);
+      const { r: sketch, peak } = await around((): SketchResult => runSketchBench());
+      sections.sketch = { ...sketch, peakGflops: peak };
+      write(`\n${formatSketchResult(sketch)}\n${peakLine(peak)}\n`);
     }
     // the optimizer's step through the layer kit against a forward + backward pass (issue 14: ≤ 4×)
     if (!filter || filter.test('layers-step')) {
-      const layersStep: LayersStepResult = runLayersStepBench({ quick: options.quick });
-      sections.layersStep = layersStep;
-      write(`\n${formatLayersStep(layersStep)}\n`);
+      const { r: layersStep, peak } = await around((): LayersStepResult => runLayersStepBench({ quick: options.quick }));
+      sections.layersStep = { ...layersStep, peakGflops: peak };
+      write(`\n${formatLayersStep(layersStep)}\n${peakLine(peak)}\n`);
     }
   }
   // the shared core: the page's cases (npm run bench:web), 1 and 2 threads, fraction of peak
