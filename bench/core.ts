@@ -14,9 +14,12 @@
 // ≥ minTime; samples until ≥ minSamples and ≥ maxTime seconds. GFLOP/s from the median and the
 // best of the samples' seconds per call, with the flop counts of DESIGN §4.
 //
-// Peak: a round (bench/peak.ts, ~35 ms) of the case's precision and thread count right before and
-// right after each case; the row's peak is the higher of the two, its fraction of peak
-// GFLOP/s ÷ peak. The host's speed drifts within minutes; the fraction drifts much less.
+// Peak: interleaved with the samples: before each sample and after the last, a burst (~5 ms) of the
+// peak probe (bench/peak.ts) in the case's precision on as many threads (for two: both workers at
+// once, summed). The row's peak is the median of its bursts, its fraction of peak GFLOP/s ÷ peak:
+// the same statistic over the same seconds, so a neighbour's load that slows the case slows its
+// peak too. (Separate rounds before and after each case, tried first, read fractions up to 1.07
+// on this shared machine: the load moved between the rounds and the case.)
 //
 // No Node or DOM imports here: the host (Node or the page) passes its environment in.
 
@@ -68,11 +71,17 @@ export interface BenchRow extends CoreCase {
   fractionOfPeak: number;
 }
 
+/** The peak bursts of one case. */
 export interface PeakRound {
+  name: string;
   precision: Precision;
   threads: number;
+  /** the median burst (the row's peakGflops), the slowest and the fastest (GFLOP/s) */
   gflops: number;
-  /** ms since the run started */
+  min: number;
+  max: number;
+  bursts: number;
+  /** ms since the run started, at the case's start */
   atMs: number;
 }
 
@@ -265,8 +274,9 @@ export function median(xs: readonly number[]): number {
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Times one prepared call by the rule above; seconds per call, one per sample. */
-async function timeCall(p: Prepared, s: CoreSettings, sinkAdd: (x: number) => void): Promise<number[]> {
+/** Times one prepared call by the rule above, a peak burst before each sample and after the last:
+ *  seconds per call (one per sample) and the bursts' GFLOP/s. */
+async function timeCall(p: Prepared, s: CoreSettings, sinkAdd: (x: number) => void, burst: () => Promise<number>): Promise<{ samples: number[]; peaks: number[] }> {
   const call = async (): Promise<number> => {
     const r = p.run();
     return typeof r === 'number' ? r : await r;
@@ -285,13 +295,16 @@ async function timeCall(p: Prepared, s: CoreSettings, sinkAdd: (x: number) => vo
   const once = (now() - t0) / 1e3 / calls;
   const count = Math.max(1, Math.ceil(s.minTime / Math.max(once, 1e-9)));
   const samples: number[] = [];
+  const peaks: number[] = [];
   const start = now();
   while (samples.length < s.maxSamples && (samples.length < s.minSamples || now() - start < 1e3 * s.maxTime)) {
+    peaks.push(await burst());
     t0 = now();
     for (let i = 0; i < count; i++) sinkAdd(await call());
     samples.push((now() - t0) / 1e3 / count);
   }
-  return samples;
+  peaks.push(await burst());
+  return { samples, peaks };
 }
 
 /** Runs the cases; returns the results (rows in plan order). */
@@ -306,18 +319,6 @@ export async function runCore(o: CoreOptions): Promise<BenchResults> {
     sink += x;
   };
   const started = now();
-  // the last round and whether a case ran since (a round right after a case serves the next one too)
-  let last: PeakRound | undefined;
-  let fresh = false;
-  const round = async (precision: Precision, threads: number): Promise<PeakRound> => {
-    if (fresh && last && last.precision === precision && last.threads === threads) return last;
-    await sleep(5); // the library's workers poll for ~2 ms after a call: let them sleep first
-    const r: PeakRound = { precision, threads, gflops: await o.meter.round(precision, threads), atMs: now() - started };
-    rounds.push(r);
-    last = r;
-    fresh = true;
-    return r;
-  };
 
   const inputs = new Map<string, Inputs>();
   for (let i = 0; i < plan.length; i++) {
@@ -330,18 +331,24 @@ export async function runCore(o: CoreOptions): Promise<BenchResults> {
       x = makeInputs(c.d, c.n, c.precision);
       inputs.set(key, x);
     }
-    const before = await round(c.precision, c.threads);
+    const atMs = now() - started;
     const p = prepare(c, x);
+    // one burst of each thread (bench/peak.ts); the library's workers poll ~2 ms after a call, so
+    // a two-thread burst waits for them to sleep first
+    const burst = async () => {
+      if (c.threads > 1) await sleep(3);
+      return o.meter.round(c.precision, c.threads, 1, 5);
+    };
     let samples: number[];
+    let peaks: number[];
     try {
-      samples = await timeCall(p, settings, sinkAdd);
+      ({ samples, peaks } = await timeCall(p, settings, sinkAdd, burst));
     } finally {
       p.dispose?.();
     }
-    fresh = false;
-    const after = await round(c.precision, c.threads);
     const med = median(samples);
-    const peakGflops = Math.max(before.gflops, after.gflops);
+    const peakGflops = median(peaks);
+    rounds.push({ name: c.name, precision: c.precision, threads: c.threads, gflops: peakGflops, min: Math.min(...peaks), max: Math.max(...peaks), bursts: peaks.length, atMs });
     const gflops = c.flops / med / 1e9;
     const row: BenchRow = {
       ...c,
@@ -361,7 +368,7 @@ export async function runCore(o: CoreOptions): Promise<BenchResults> {
     meta: o.meta,
     settings,
     peak: {
-      rule: 'per case: a round right before and right after it, the higher; a round: 7 bursts of ~5 ms of peak_f32/peak_f64 per thread, the median burst each, summed over threads',
+      rule: 'per case: a burst (~5 ms of peak_f32/peak_f64 on each of the case\'s threads at once, summed) before each sample and after the last; the peak is the median burst',
       rounds,
     },
     rows,

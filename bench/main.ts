@@ -116,9 +116,10 @@ with --quick), interleaved, with the peak wasm memory of the layers path against
 one (skipped when --filter does not match "layers-step"). Last, the shared core: the cases of the
 page (npm run bench:web) on 1 and 2 threads, with the same timing rule and JSON rows.
 
-Every GFLOP/s comes with its fraction of the machine's wasm SIMD128 peak, measured in short rounds
-right before and after each case (bench/peak.ts: a register-blocked multiply-add loop with no
-memory traffic); the host's speed drifts by tens of percent within an hour, the fraction less.
+Every GFLOP/s comes with its fraction of the machine's wasm SIMD128 peak (bench/peak.ts: a
+register-blocked multiply-add loop with no memory traffic) measured in the same run: in the table,
+in rounds right before and after each case (the higher); in the shared core, in bursts between
+its samples (the median). The host's speed drifts by tens of percent within an hour.
 
 Options:
   --quick            d in {64, 128} with short timings (a few seconds)
@@ -940,7 +941,7 @@ async function runAll(options: BenchOptions, meter: PeakMeter, write: (s: string
     write(
       `\nshared core (the page's cases: npm run bench:web), ${m.runtime}, ${m.cores} cores, ${m.date}; ` +
         `GFLOP/s of the median (and best) sample; "peak": the wasm SIMD128 multiply-add peak of the precision on ` +
-        `as many threads, the higher of the rounds right before and after the case; "of peak" = GFLOP/s / peak\n`,
+        `as many threads, the median of bursts interleaved with the case's samples; "of peak" = GFLOP/s / peak\n`,
     );
     write(formatRows(core.rows) + '\n');
   }

@@ -221,7 +221,8 @@ async function start(): Promise<void> {
   drawCharts([], sizes ?? (quick ? [64, 256] : [64, 128, 256, 512, 1024]));
   $('notes').textContent =
     'Timing: after warm-up calls, samples of ≥ minTime each until ≥ minSamples and ≥ maxTime; GFLOP/s from the median ' +
-    '(best: the fastest sample). Peak: bench/peak.ts, the higher of the rounds right before and after each case.';
+    '(best: the fastest sample). Peak: bench/peak.ts, the median of ~5 ms bursts before each sample and after the last, ' +
+    'on as many threads as the case (two: both workers at once, summed).';
   state.running = true;
   try {
     // two threads where the page may share memory (COOP/COEP); init falls back to one otherwise
