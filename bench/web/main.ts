@@ -93,7 +93,7 @@ function drawCharts(rows: readonly BenchRow[], allSizes: number[]): void {
     { metric: 'gflops', precision: 'f32' }, { metric: 'gflops', precision: 'f64' },
     { metric: 'fractionOfPeak', precision: 'f32' }, { metric: 'fractionOfPeak', precision: 'f64' },
   ];
-  const W = 560, H = 300, L = 52, R = 12, T = 26, B = 36;
+  const W = 560, H = 300, L = 52, R = 24, T = 26, B = 36;
   const ds = [...new Set(allSizes)].sort((a, b) => a - b);
   const lx0 = Math.log2(ds[0] ?? 64), lx1 = Math.log2(ds[ds.length - 1] ?? 1024);
   const x = (d: number) => L + (lx1 > lx0 ? ((Math.log2(d) - lx0) / (lx1 - lx0)) * (W - L - R) : (W - L - R) / 2);
@@ -105,8 +105,9 @@ function drawCharts(rows: readonly BenchRow[], allSizes: number[]): void {
     const y = (v: number) => T + (1 - v / top) * (H - T - B);
     const parts: string[] = [];
     parts.push(`<text x="${L}" y="16" font-size="13" font-weight="600">${metric === 'gflops' ? 'GFLOP/s' : 'fraction of peak'}, ${precision}</text>`);
-    for (let k = 0; k <= 4; k++) {
-      const v = (top * k) / 4;
+    const ticks = tickCount(top);
+    for (let k = 0; k <= ticks; k++) {
+      const v = (top * k) / ticks;
       parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
       parts.push(`<text x="${L - 6}" y="${y(v) + 4}" font-size="11" text-anchor="end" fill="#666">${v === 0 ? '0' : metric === 'gflops' ? fmtG(v) : v.toFixed(2)}</text>`);
     }
@@ -132,6 +133,15 @@ function drawCharts(rows: readonly BenchRow[], allSizes: number[]): void {
     return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${metric} ${precision}" data-metric="${metric}" data-precision="${precision}">${parts.join('')}</svg>`;
   });
   $('charts').innerHTML = svgs.join('');
+}
+
+/** 4, 5, 3 or 6 intervals, the first whose step is a round number (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k). */
+function tickCount(top: number): number {
+  const round = (x: number) => {
+    const m = x / Math.pow(10, Math.floor(Math.log10(x)));
+    return [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].some((r) => Math.abs(m - r) < 1e-9);
+  };
+  return [4, 5, 3, 6].find((k) => round(top / k)) ?? 4;
 }
 
 function niceCeil(v: number): number {
