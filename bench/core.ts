@@ -11,20 +11,25 @@
 // without globals and cannot time promises in a loop): after a first call (its result checked
 // finite) and warm-up calls (≥ 3 and ≥ 3 · minTime: V8 tiers wasm up between calls, never within
 // one), each sample runs the call `count` times back to back, `count` chosen so a sample lasts
-// ≥ minTime; samples until ≥ minSamples and ≥ maxTime seconds. GFLOP/s from the median and the
-// best of the samples' seconds per call, with the flop counts of DESIGN §4.
+// ≥ minTime; samples until ≥ minSamples and ≥ maxTime seconds. GFLOP/s from the mean of the
+// samples' seconds per call (benchmark.js's hz is 1 / mean too) and from the best, with the flop
+// counts of DESIGN §4.
 //
-// Peak: interleaved with the samples: before each sample and after the last, a burst (~5 ms) of the
+// Peak: interleaved with the samples: before each sample and after the last, a ~5 ms burst of the
 // peak probe (bench/peak.ts) in the case's precision on as many threads (for two: both workers at
-// once, summed). The row's peak is the median of its bursts, its fraction of peak GFLOP/s ÷ peak:
-// the same statistic over the same seconds, so a neighbour's load that slows the case slows its
-// peak too. (Separate rounds before and after each case, tried first, read fractions up to 1.07
-// on this shared machine: the load moved between the rounds and the case.)
+// once, summed). The row's peak is its fastest burst, its fraction of peak the fastest sample's
+// GFLOP/s (bestGflops) ÷ that: each the nearest to a stretch the thread ran undisturbed, out of
+// the same seconds, so the fraction says how much of the SIMD arithmetic the kernel uses when it
+// runs, whatever the load took; the burst being the shorter, under load the fraction errs low.
+// (Tried first on this shared machine, under `npm test` and three busy loops: rounds before and
+// after each case read fractions up to 1.07; the median sample against the median burst, and the
+// mean against the bursts' mean rate, up to 2.97 and 2.27, a few long preemptions landing in one
+// or the other; bursts as long as the samples, best against best, up to 1.66.)
 //
 // No Node or DOM imports here: the host (Node or the page) passes its environment in.
 
 import { EmpiricalFisher, EmpiricalFisherOptimizer, features, linalg, type FloatArray } from '../src/index.js';
-import type { PeakMeter, Precision } from './peak.js';
+import type { PeakBurst, PeakMeter, Precision } from './peak.js';
 
 export type CoreOp = 'syrk' | 'gemm' | 'cholesky' | 'solve' | 'eigh' | 'fisher' | 'step';
 
@@ -61,12 +66,15 @@ export interface CoreCase {
 
 /** One row of the results (Node's `--json` and the page's window.benchResults). */
 export interface BenchRow extends CoreCase {
-  /** GFLOP/s from the median seconds per call, and from the best */
+  /** GFLOP/s from the mean seconds per call, and from the best sample */
   gflops: number;
   bestGflops: number;
+  /** ms per call: mean and median of the samples */
+  meanMs: number;
   medianMs: number;
   samples: number;
-  /** the peak of this precision and thread count around the case (GFLOP/s), and gflops / peak */
+  /** the peak of this precision and thread count interleaved with the case (its fastest burst,
+   *  GFLOP/s), and bestGflops / peakGflops */
   peakGflops: number;
   fractionOfPeak: number;
 }
@@ -76,10 +84,10 @@ export interface PeakRound {
   name: string;
   precision: Precision;
   threads: number;
-  /** the median burst (the row's peakGflops), the slowest and the fastest (GFLOP/s) */
+  /** the fastest burst (the row's peakGflops), the median and the slowest (GFLOP/s) */
   gflops: number;
+  median: number;
   min: number;
-  max: number;
   bursts: number;
   /** ms since the run started, at the case's start */
   atMs: number;
@@ -274,9 +282,13 @@ export function median(xs: readonly number[]): number {
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Milliseconds of a peak burst: shorter than a sample (≥ 10 ms), so that the fastest burst is
+ *  nearer an undisturbed stretch than the fastest sample: under load the fraction errs low. */
+const BURST_MS = 5;
+
 /** Times one prepared call by the rule above, a peak burst before each sample and after the last:
  *  seconds per call (one per sample) and the bursts' GFLOP/s. */
-async function timeCall(p: Prepared, s: CoreSettings, sinkAdd: (x: number) => void, burst: () => Promise<number>): Promise<{ samples: number[]; peaks: number[] }> {
+async function timeCall(p: Prepared, s: CoreSettings, sinkAdd: (x: number) => void, burst: (ms: number) => Promise<PeakBurst>): Promise<{ samples: number[]; peaks: PeakBurst[] }> {
   const call = async (): Promise<number> => {
     const r = p.run();
     return typeof r === 'number' ? r : await r;
@@ -295,15 +307,15 @@ async function timeCall(p: Prepared, s: CoreSettings, sinkAdd: (x: number) => vo
   const once = (now() - t0) / 1e3 / calls;
   const count = Math.max(1, Math.ceil(s.minTime / Math.max(once, 1e-9)));
   const samples: number[] = [];
-  const peaks: number[] = [];
+  const peaks: PeakBurst[] = [];
   const start = now();
   while (samples.length < s.maxSamples && (samples.length < s.minSamples || now() - start < 1e3 * s.maxTime)) {
-    peaks.push(await burst());
+    peaks.push(await burst(BURST_MS));
     t0 = now();
     for (let i = 0; i < count; i++) sinkAdd(await call());
     samples.push((now() - t0) / 1e3 / count);
   }
-  peaks.push(await burst());
+  peaks.push(await burst(BURST_MS));
   return { samples, peaks };
 }
 
@@ -335,29 +347,31 @@ export async function runCore(o: CoreOptions): Promise<BenchResults> {
     const p = prepare(c, x);
     // one burst of each thread (bench/peak.ts); the library's workers poll ~2 ms after a call, so
     // a two-thread burst waits for them to sleep first
-    const burst = async () => {
+    const burst = async (ms: number) => {
       if (c.threads > 1) await sleep(3);
-      return o.meter.round(c.precision, c.threads, 1, 5);
+      return o.meter.burst(c.precision, c.threads, ms);
     };
     let samples: number[];
-    let peaks: number[];
+    let peaks: PeakBurst[];
     try {
       ({ samples, peaks } = await timeCall(p, settings, sinkAdd, burst));
     } finally {
       p.dispose?.();
     }
-    const med = median(samples);
-    const peakGflops = median(peaks);
-    rounds.push({ name: c.name, precision: c.precision, threads: c.threads, gflops: peakGflops, min: Math.min(...peaks), max: Math.max(...peaks), bursts: peaks.length, atMs });
-    const gflops = c.flops / med / 1e9;
+    const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+    const rates = peaks.map((b) => b.gflops);
+    const peakGflops = Math.max(...rates);
+    rounds.push({ name: c.name, precision: c.precision, threads: c.threads, gflops: peakGflops, median: median(rates), min: Math.min(...rates), bursts: peaks.length, atMs });
+    const bestGflops = c.flops / Math.min(...samples) / 1e9;
     const row: BenchRow = {
       ...c,
-      gflops,
-      bestGflops: c.flops / Math.min(...samples) / 1e9,
-      medianMs: med * 1e3,
+      gflops: c.flops / mean / 1e9,
+      bestGflops,
+      meanMs: mean * 1e3,
+      medianMs: median(samples) * 1e3,
       samples: samples.length,
       peakGflops,
-      fractionOfPeak: gflops / peakGflops,
+      fractionOfPeak: bestGflops / peakGflops,
     };
     rows.push(row);
     o.progress?.(i + 1, plan.length, c.name, row);
@@ -368,7 +382,7 @@ export async function runCore(o: CoreOptions): Promise<BenchResults> {
     meta: o.meta,
     settings,
     peak: {
-      rule: 'per case: a burst (~5 ms of peak_f32/peak_f64 on each of the case\'s threads at once, summed) before each sample and after the last; the peak is the median burst',
+      rule: 'per case: a ~5 ms burst of peak_f32/peak_f64 (on each of the case\'s threads at once, summed) before each sample and after the last; peakGflops: the fastest burst; fractionOfPeak = bestGflops / peakGflops',
       rounds,
     },
     rows,
@@ -393,7 +407,7 @@ export function formatRows(rows: readonly BenchRow[]): string {
   const cols = ['op', 'd', 'prec', 'thr', 'GFLOP/s', 'best', 'ms', 'peak', 'of peak'];
   const cells = rows.map((r) => [
     r.op + (r.op === 'solve' ? ` ×${r.nrhs}` : ''), String(r.d), r.precision, String(r.threads),
-    fmtG(r.gflops), fmtG(r.bestGflops), r.medianMs >= 10 ? r.medianMs.toFixed(1) : r.medianMs.toFixed(3), fmtG(r.peakGflops), fmtFraction(r.fractionOfPeak),
+    fmtG(r.gflops), fmtG(r.bestGflops), r.meanMs >= 10 ? r.meanMs.toFixed(1) : r.meanMs.toFixed(3), fmtG(r.peakGflops), fmtFraction(r.fractionOfPeak),
   ]);
   const numeric = (i: number) => i === 1 || i >= 3;
   const widths = cols.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));

@@ -119,7 +119,7 @@ page (npm run bench:web) on 1 and 2 threads, with the same timing rule and JSON 
 Every GFLOP/s comes with its fraction of the machine's wasm SIMD128 peak (bench/peak.ts: a
 register-blocked multiply-add loop with no memory traffic) measured in the same run: in the table,
 in rounds right before and after each case (the higher); in the shared core, in bursts between
-its samples (the median). The host's speed drifts by tens of percent within an hour.
+its samples. The host's speed drifts by tens of percent within an hour.
 
 Options:
   --quick            d in {64, 128} with short timings (a few seconds)
@@ -940,8 +940,8 @@ async function runAll(options: BenchOptions, meter: PeakMeter, write: (s: string
     const m = core.meta;
     write(
       `\nshared core (the page's cases: npm run bench:web), ${m.runtime}, ${m.cores} cores, ${m.date}; ` +
-        `GFLOP/s of the median (and best) sample; "peak": the wasm SIMD128 multiply-add peak of the precision on ` +
-        `as many threads, the median of bursts interleaved with the case's samples; "of peak" = GFLOP/s / peak\n`,
+        `GFLOP/s from the mean time per call, and from the best sample; "peak": the wasm SIMD128 multiply-add peak of the precision on ` +
+        `as many threads, the fastest of ~5 ms bursts interleaved with the case's samples; "of peak" = best / peak; ms: mean per call\n`,
     );
     write(formatRows(core.rows) + '\n');
   }

@@ -65,15 +65,20 @@ export class PeakProbe {
     return p === 'f32' ? this.k.peak_flops_f32() : this.k.peak_flops_f64();
   }
 
-  /** One burst of about `ms` milliseconds; GFLOP/s. */
-  burst(p: Precision, ms: number): number {
+  /** One burst of about `ms` milliseconds: its GFLOP/s and how long it took (ms). */
+  burstTimed(p: Precision, ms: number): PeakBurst {
     const iters = this.iters[p];
     const t0 = performance.now();
     this.sink += this.call(p, iters);
     const dt = Math.max(performance.now() - t0, 1e-3);
-    // next burst: about ms long (within a factor of 4 of this one)
-    this.iters[p] = Math.max(1000, Math.round(iters * Math.min(4, Math.max(0.25, ms / dt))));
-    return (iters * this.flopsPerIter(p)) / (dt * 1e6);
+    // next burst: about ms long (within a factor of 16 of this one)
+    this.iters[p] = Math.max(1000, Math.round(iters * Math.min(16, Math.max(1 / 16, ms / dt))));
+    return { gflops: (iters * this.flopsPerIter(p)) / (dt * 1e6), ms: dt };
+  }
+
+  /** One burst of about `ms` milliseconds; GFLOP/s. */
+  burst(p: Precision, ms: number): number {
+    return this.burstTimed(p, ms).gflops;
   }
 
   /** The median of `bursts` bursts of about `ms` each (GFLOP/s). */
@@ -86,9 +91,15 @@ export class PeakProbe {
   }
 }
 
-/** Messages to a peak worker, and its replies. */
+/** A burst's rate (GFLOP/s) and duration (ms). */
+export interface PeakBurst {
+  gflops: number;
+  ms: number;
+}
+
+/** Messages to a peak worker, and its replies (`bursts` 1: that burst; more: their median rate, their total time). */
 export type PeakRequest = { module: WebAssembly.Module } | { precision: Precision; bursts: number; ms: number };
-export type PeakReply = { ready: true } | { gflops: number } | { error: string };
+export type PeakReply = { ready: true } | PeakBurst | { error: string };
 
 /**
  * The body of a peak worker (bench/peak-worker-node.ts, bench/web/peak-worker.ts): the first
@@ -103,7 +114,12 @@ export function peakWorkerHandler(reply: (r: PeakReply) => void): (msg: PeakRequ
         reply({ ready: true });
       } else {
         if (!probe) throw new Error('peak worker: no module yet');
-        reply({ gflops: probe.round(msg.precision, msg.bursts, msg.ms) });
+        if (msg.bursts === 1) reply(probe.burstTimed(msg.precision, msg.ms));
+        else {
+          const t0 = performance.now();
+          const gflops = probe.round(msg.precision, msg.bursts, msg.ms);
+          reply({ gflops, ms: performance.now() - t0 });
+        }
       }
     } catch (e) {
       reply({ error: String((e as Error)?.message ?? e) });
@@ -158,6 +174,23 @@ export class PeakMeter {
       if ('gflops' in r) sum += r.gflops;
     }
     return sum;
+  }
+
+  /** One burst on `threads` threads at once: the sum of their rates, the longest of their durations. */
+  async burst(p: Precision, threads: number, ms = 5): Promise<PeakBurst> {
+    if (threads <= 1) return this.local.burstTimed(p, ms);
+    if (threads > this.workers.length) throw new RangeError(`peak: ${threads} threads asked, ${this.workers.length} workers started`);
+    const replies = await Promise.all(this.workers.slice(0, threads).map((w) => w.request({ precision: p, bursts: 1, ms })));
+    let gflops = 0;
+    let longest = 0;
+    for (const r of replies) {
+      if ('error' in r) throw new Error(r.error);
+      if ('gflops' in r) {
+        gflops += r.gflops;
+        longest = Math.max(longest, r.ms);
+      }
+    }
+    return { gflops, ms: longest };
   }
 
   async close(): Promise<void> {

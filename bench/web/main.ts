@@ -167,7 +167,7 @@ function tableHead(): void {
 function addRow(r: BenchRow): void {
   const tr = document.createElement('tr');
   const cells = [r.name, r.op, String(r.d), r.precision, String(r.threads), fmtG(r.gflops), fmtG(r.bestGflops),
-    r.medianMs >= 10 ? r.medianMs.toFixed(1) : r.medianMs.toFixed(3), fmtG(r.peakGflops), fmtFraction(r.fractionOfPeak)];
+    r.meanMs >= 10 ? r.meanMs.toFixed(1) : r.meanMs.toFixed(3), fmtG(r.peakGflops), fmtFraction(r.fractionOfPeak)];
   tr.innerHTML = cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('');
   $('table').querySelector('tbody')!.appendChild(tr);
 }
@@ -230,9 +230,9 @@ async function start(): Promise<void> {
   tableHead();
   drawCharts([], sizes ?? (quick ? [64, 256] : [64, 128, 256, 512, 1024]));
   $('notes').textContent =
-    'Timing: after warm-up calls, samples of ≥ minTime each until ≥ minSamples and ≥ maxTime; GFLOP/s from the median ' +
-    '(best: the fastest sample). Peak: bench/peak.ts, the median of ~5 ms bursts before each sample and after the last, ' +
-    'on as many threads as the case (two: both workers at once, summed).';
+    'Timing: after warm-up calls, samples of ≥ minTime each until ≥ minSamples and ≥ maxTime; GFLOP/s from the mean time per call, ' +
+    'best: the fastest sample. Peak: bench/peak.ts, a ~5 ms burst before each sample and after the last on as many threads as the case ' +
+    '(two: both workers at once, summed), the fastest burst. Fraction of peak: best ÷ peak, the two stretches nearest to running undisturbed.';
   state.running = true;
   try {
     // two threads where the page may share memory (COOP/COEP); init falls back to one otherwise
