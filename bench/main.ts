@@ -118,8 +118,9 @@ page (npm run bench:web) on 1 and 2 threads, with the same timing rule and JSON 
 
 Every GFLOP/s comes with its fraction of the machine's wasm SIMD128 peak (bench/peak.ts: a
 register-blocked multiply-add loop with no memory traffic) measured in the same run: in the table,
-in rounds right before and after each case (the higher); in the shared core, in bursts between
-its samples. The host's speed drifts by tens of percent within an hour.
+in rounds right before and after each case; in the shared core, in bursts between its samples.
+The fraction is the fastest sample over the fastest burst: the stretches nearest to running
+undisturbed on a host whose speed drifts by tens of percent within an hour.
 
 Options:
   --quick            d in {64, 128} with short timings (a few seconds)
@@ -222,7 +223,7 @@ export interface ContenderResult {
   skipped?: string;
   /** max |x − x_plain| / max |x_plain| over the result, before timing */
   maxRelDiffFromPlain?: number;
-  /** medianGflops / the case's peakGflops */
+  /** bestGflops / the case's peakGflops */
   fractionOfPeak?: number;
 }
 
@@ -237,7 +238,7 @@ export interface CaseResult {
   contenders: ContenderResult[];
   /** ours median / other median, by contender name */
   ratios: Record<string, number>;
-  /** one-thread SIMD peak of this precision around the case (GFLOP/s): the higher of the rounds right before and after */
+  /** one-thread SIMD peak of this precision around the case (GFLOP/s): the fastest burst of the rounds right before and after */
   peakGflops?: number;
 }
 
@@ -701,7 +702,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const r = runCase(c, contenders, settings, progress);
     const after = await meter.round(precision, 1);
     r.peakGflops = Math.max(before, after);
-    for (const k of r.contenders) if (!k.skipped) k.fractionOfPeak = k.medianGflops / r.peakGflops;
+    for (const k of r.contenders) if (!k.skipped) k.fractionOfPeak = k.bestGflops / r.peakGflops;
     cases.push(r);
     await sleep(0); // let the event loop breathe between suites
   }
@@ -742,7 +743,7 @@ export function formatReport(report: BenchReport): string {
       `${m.options.filter ? `; filter /${m.options.filter}/i` : ''}`,
     `peers: ${m.peers.map((p) => (p.loaded ? p.name : `${p.name} (not installed)`)).join(', ') || 'none'}`,
     `ratios are of medians; "ours ×" = ours / plain and ours / peer (above 1: ours is faster)`,
-    `peak: one-thread wasm SIMD128 multiply-add peak of the precision, the higher of the rounds right before and after the case; "of peak" = ours med / peak`,
+    `peak: one-thread wasm SIMD128 multiply-add peak of the precision, the fastest burst of the rounds right before and after the case; "of peak" = ours best / peak`,
     '',
   ];
 

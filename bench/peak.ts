@@ -2,10 +2,9 @@
 // register-blocked multiply-add loop of assembly/peak.ts (peak_f32 / peak_f64, no memory traffic)
 // in its own instance of the kernel module, on this thread or, for k threads, in k workers at once.
 //
-// A round is a few short bursts (~5 ms each) per thread; a thread's rate is the median of its
-// bursts (as a case's rate is the median of its samples: on a shared machine both then see the
-// same share of the cores; the best burst would find an idle window the case does not get), and
-// the k-thread peak is the sum of the k threads' rates. The one-thread probe is tiered up first
+// A burst is ~5 ms of the loop; a round, a few bursts per thread, the fastest of each thread's
+// (on a shared machine, the nearest to the thread running undisturbed: the bench divides a
+// kernel's fastest sample by it), and the k-thread peak the sum over the k threads. The one-thread probe is tiered up first
 // (wasm has no on-stack replacement in V8: a long first call would run in the baseline tier).
 // No Node or DOM imports: the page and `npm run bench` share this file; each supplies its workers.
 
@@ -81,13 +80,11 @@ export class PeakProbe {
     return this.burstTimed(p, ms).gflops;
   }
 
-  /** The median of `bursts` bursts of about `ms` each (GFLOP/s). */
+  /** The fastest of `bursts` bursts of about `ms` each (GFLOP/s). */
   round(p: Precision, bursts: number, ms: number): number {
-    const rates: number[] = [];
-    for (let i = 0; i < bursts; i++) rates.push(this.burst(p, ms));
-    rates.sort((a, b) => a - b);
-    const m = rates.length >> 1;
-    return rates.length % 2 ? rates[m] : (rates[m - 1] + rates[m]) / 2;
+    let best = 0;
+    for (let i = 0; i < bursts; i++) best = Math.max(best, this.burst(p, ms));
+    return best;
   }
 }
 
@@ -97,7 +94,7 @@ export interface PeakBurst {
   ms: number;
 }
 
-/** Messages to a peak worker, and its replies (`bursts` 1: that burst; more: their median rate, their total time). */
+/** Messages to a peak worker, and its replies (`bursts` 1: that burst; more: the fastest rate, their total time). */
 export type PeakRequest = { module: WebAssembly.Module } | { precision: Precision; bursts: number; ms: number };
 export type PeakReply = { ready: true } | PeakBurst | { error: string };
 
@@ -163,7 +160,7 @@ export class PeakMeter {
     return Math.max(1, this.workers.length);
   }
 
-  /** A round: GFLOP/s of `threads` threads at once (the sum of each one's median burst). */
+  /** A round: GFLOP/s of `threads` threads at once (the sum of each one's fastest burst). */
   async round(p: Precision, threads: number, bursts = 7, ms = 5): Promise<number> {
     if (threads <= 1) return this.local.round(p, bursts, ms);
     if (threads > this.workers.length) throw new RangeError(`peak: ${threads} threads asked, ${this.workers.length} workers started`);

@@ -39,7 +39,7 @@ export interface ThreadsCaseResult {
   manyColdSamples: number[];
   speedupColdMedian: number;
   /** the SIMD peak (bench/peak.ts) on 1 and on `threads` threads around the case, the higher of
-   *  the rounds right before and after (GFLOP/s), and the medians' fractions of them */
+   *  the rounds right before and after (GFLOP/s), and the best samples' fractions of them */
   onePeakGflops?: number;
   manyPeakGflops?: number;
   oneFractionOfPeak?: number;
@@ -171,8 +171,8 @@ export async function runThreadsBench(o: ThreadsOptions): Promise<ThreadsReport>
         if (peakBefore && peakAfter) {
           r.onePeakGflops = Math.max(peakBefore[0], peakAfter[0]);
           r.manyPeakGflops = Math.max(peakBefore[1], peakAfter[1]);
-          r.oneFractionOfPeak = r.oneMedianGflops / r.onePeakGflops;
-          r.manyFractionOfPeak = r.manyMedianGflops / r.manyPeakGflops;
+          r.oneFractionOfPeak = r.oneBestGflops / r.onePeakGflops;
+          r.manyFractionOfPeak = r.manyBestGflops / r.manyPeakGflops;
         }
         progress(`  1 thread ${r.oneMedianGflops.toFixed(1)}, ${f.threads} threads ${r.manyMedianGflops.toFixed(1)} GFLOP/s: ${r.speedupMedian.toFixed(2)}× (after idling ${r.speedupColdMedian.toFixed(2)}×)`);
         cases.push(r);
@@ -199,7 +199,7 @@ export function formatThreadsReport(r: ThreadsReport, header: string[]): string 
   // the ceiling of the speed-ups, in the same minutes
   if (r.host) note.push(formatHost(r.host.before, 'before'), formatHost(r.host.after, 'after'));
   if (r.cases.some((c) => c.onePeakGflops !== undefined)) {
-    note.push(`of peak: the median over the wasm SIMD128 multiply-add peak (bench/peak.ts) on as many threads, the higher of the rounds right before and after the case`);
+    note.push(`of peak: the best sample over the wasm SIMD128 multiply-add peak (bench/peak.ts) on as many threads, the fastest burst of the rounds right before and after the case`);
   }
   return [...header, ...note, '', fmt(cols), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n') + '\n';
 }
