@@ -7,12 +7,12 @@
  */
 import { EmpiricalFisherOptimizer } from '../../src/index.js';
 import { Adam, LogisticRegression, MLP, SGD, type DenseNetwork, type FloatArray } from '../../src/models/index.js';
+import { DEFAULTS, type Hyperparameters, type OptimizerName, type ProblemName } from './defaults.js';
+
+export { DEFAULTS, UPDATE_EVERY, type Hyperparameters, type OptimizerName, type ProblemName } from './defaults.js';
 
 /** The three tasks of the demo. */
 export type TaskName = 'classification' | 'conditioned' | 'autoencoder';
-/** A model on a data set: raw-pixel logistic regression and MLP, the conditioned logistic regression, the autoencoder. */
-export type ProblemName = 'logistic' | 'mlp' | 'conditioned' | 'autoencoder';
-export type OptimizerName = 'sgd' | 'adam' | 'ef' | 'kronecker' | 'ekfac' | 'dense';
 
 export const TASK_NAMES: readonly TaskName[] = ['classification', 'conditioned', 'autoencoder'];
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'adam', 'ef', 'kronecker', 'ekfac', 'dense'];
@@ -60,52 +60,6 @@ export function createModel(problem: ProblemName): DenseNetwork {
   return new MLP({ sizes: AUTOENCODER_SIZES, activation: 'tanh', loss: 'bernoulli-cross-entropy' });
 }
 
-/** Hyperparameters of one optimizer; unknown keys are ignored by the others. */
-export interface Hyperparameters {
-  lr: number;
-  momentum?: number;
-  damping?: number;
-  decay?: number;
-  /** refresh of the factorisation ('kronecker', 'ekfac', 'dense'): every k steps */
-  updateEvery?: number;
-}
-
-/** the refresh period of the curvature-aware runs (not swept) */
-export const UPDATE_EVERY = 10;
-
-/** The defaults chosen by the sweep (SWEEP.md), per problem and optimizer. */
-export const DEFAULTS: Record<ProblemName, Partial<Record<OptimizerName, Hyperparameters>>> = {
-  logistic: {
-    sgd: { lr: 0.1, momentum: 0.9 },
-    adam: { lr: 0.01 },
-    ef: { lr: 0.1, damping: 0.03, decay: 0.95 },
-    kronecker: { lr: 0.3, damping: 0.01, decay: 0.95, updateEvery: UPDATE_EVERY },
-    ekfac: { lr: 0.3, damping: 0.01, decay: 0.95, updateEvery: UPDATE_EVERY },
-    dense: { lr: 0.3, damping: 0.01, decay: 0.95, updateEvery: UPDATE_EVERY },
-  },
-  mlp: {
-    sgd: { lr: 0.1, momentum: 0.9 },
-    adam: { lr: 0.01 },
-    ef: { lr: 0.3, damping: 0.1, decay: 0.95 },
-    kronecker: { lr: 0.3, damping: 0.01, decay: 0.95, updateEvery: UPDATE_EVERY },
-    ekfac: { lr: 0.3, damping: 0.01, decay: 0.95, updateEvery: UPDATE_EVERY },
-  },
-  conditioned: {
-    sgd: { lr: 1e-4, momentum: 0.9 },
-    adam: { lr: 0.01 },
-    ef: { lr: 0.1, damping: 0.03, decay: 0.95 },
-    kronecker: { lr: 0.3, damping: 0.01, decay: 0.95, updateEvery: UPDATE_EVERY },
-    ekfac: { lr: 0.3, damping: 0.01, decay: 0.95, updateEvery: UPDATE_EVERY },
-    dense: { lr: 0.3, damping: 0.01, decay: 0.95, updateEvery: UPDATE_EVERY },
-  },
-  autoencoder: {
-    sgd: { lr: 0.1, momentum: 0.9 },
-    adam: { lr: 1e-3 },
-    kronecker: { lr: 0.3, damping: 0.01, decay: 0.95, updateEvery: UPDATE_EVERY },
-    ekfac: { lr: 0.3, damping: 0.01, decay: 0.95, updateEvery: UPDATE_EVERY },
-  },
-};
-
 export function hyperparametersFor(problem: ProblemName, optimizer: OptimizerName): Hyperparameters {
   const hp = DEFAULTS[problem][optimizer];
   if (!hp) throw new RangeError(`no swept hyperparameters for ${optimizer} on ${problem}`);
@@ -114,8 +68,8 @@ export function hyperparametersFor(problem: ProblemName, optimizer: OptimizerNam
 
 /** One optimizer bound to a model and its parameters: `step` does a whole minibatch update. */
 export interface Stepper {
-  /** `targets`: the labels, or the n × outputs real targets of an autoencoder */
-  step(x: Float32Array, targets: Uint8Array | Float32Array, n: number): void;
+  /** `targets`: the labels, or the n × outputs real targets of an autoencoder; returns the minibatch's mean loss before the step */
+  step(x: Float32Array, targets: Uint8Array | Float32Array, n: number): number;
   dispose(): void;
 }
 
@@ -130,8 +84,9 @@ export function createStepper(optimizer: OptimizerName, model: DenseNetwork, par
     const opt = optimizer === 'sgd' ? new SGD(params, { lr: hp.lr, momentum: hp.momentum }) : new Adam(params, { lr: hp.lr });
     return {
       step(x, targets, n) {
-        model.gradient(params, x, targets, n, grad);
+        const loss = model.gradient(params, x, targets, n, grad);
         opt.step(grad);
+        return loss;
       },
       dispose() {},
     };
@@ -151,8 +106,9 @@ export function createStepper(optimizer: OptimizerName, model: DenseNetwork, par
   });
   return {
     step(x, targets, n) {
-      const { layers: stats } = model.forwardBackward(params, x, targets, n);
+      const { loss, layers: stats } = model.forwardBackward(params, x, targets, n);
       opt.stepLayers(stats, n);
+      return loss;
     },
     dispose() {
       opt.dispose();
