@@ -62,9 +62,9 @@ export interface DemoOptions {
 export const FULL: Omit<DemoOptions, 'outDir'> = {
   tasks: TASK_NAMES,
   settings: {
-    classification: { epochs: 3, evalsPerEpoch: 4, trainEval: 8000, testEval: 2000 },
-    conditioned: { epochs: 3, evalsPerEpoch: 4, trainEval: 8000, testEval: 2000 },
-    autoencoder: { epochs: 8, evalsPerEpoch: 2, trainEval: 1000, testEval: 1000 },
+    classification: { epochs: 2, evalsPerEpoch: 4, trainEval: 8000, testEval: 2000 },
+    conditioned: { epochs: 2, evalsPerEpoch: 4, trainEval: 8000, testEval: 2000 },
+    autoencoder: { epochs: 3, evalsPerEpoch: 3, trainEval: 1000, testEval: 1000 },
   },
   batch: 128,
   train: 8000,

@@ -98,6 +98,8 @@ export function createStepper(optimizer: OptimizerName, model: DenseNetwork, par
     decay: hp.decay,
     momentum: hp.momentum,
     updateEvery: hp.updateEvery,
+    lossChangeBound: hp.lossChangeBound,
+    precision: hp.precision,
     ...(optimizer === 'ef'
       ? { representation: 'auto' as const }
       : optimizer === 'dense'
@@ -120,6 +122,6 @@ export function describeHyperparameters(optimizer: OptimizerName, hp: Hyperparam
   if (optimizer === 'sgd') return `lr ${hp.lr}${hp.momentum ? `, momentum ${hp.momentum}` : ''}`;
   if (optimizer === 'adam') return `lr ${hp.lr}`;
   return `lr ${hp.lr}, damping ${hp.damping}${hp.decay ? `, decay ${hp.decay}` : ''}${hp.momentum ? `, momentum ${hp.momentum}` : ''}${
-    hp.updateEvery && hp.updateEvery > 1 ? `, every ${hp.updateEvery}` : ''
-  }`;
+    hp.lossChangeBound !== undefined ? `, ε ${hp.lossChangeBound}` : ''
+  }${hp.updateEvery && hp.updateEvery > 1 ? `, every ${hp.updateEvery}` : ''}${hp.precision === 'f64' ? ', f64' : ''}`;
 }
