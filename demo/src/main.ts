@@ -60,7 +60,7 @@ function readConfig(): TrainConfig {
     if (!hp || !$<HTMLInputElement>(`on-${id}`).checked) continue;
     const lr = num(`lr-${id}`, hp.lr);
     if (CURVATURE.includes(id)) {
-      runs.push({ id, lr, damping: Math.max(0, num(`damping-${id}`, hp.damping ?? 0.01)), decay: hp.decay, updateEvery: hp.updateEvery, momentum: hp.momentum });
+      runs.push({ id, lr, damping: Math.max(0, num(`damping-${id}`, hp.damping ?? 0.01)), decay: hp.decay, updateEvery: hp.updateEvery, momentum: hp.momentum, lossChangeBound: hp.lossChangeBound });
     } else runs.push(id === 'sgd' ? { id, lr, momentum: hp.momentum ?? 0.9 } : { id, lr });
   }
   return {

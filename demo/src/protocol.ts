@@ -18,6 +18,8 @@ export interface RunConfig {
   decay?: number;
   /** refresh period of the factorisation ('kronecker', 'ekfac') */
   updateEvery?: number;
+  /** ε: the step scaled to a predicted mean squared per-example loss change of at most ε (the empirical-Fisher runs) */
+  lossChangeBound?: number;
 }
 
 export interface TrainConfig {

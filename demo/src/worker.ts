@@ -73,6 +73,7 @@ function createRun(model: DenseNetwork, initial: Float32Array, rc: RunConfig): R
     momentum: rc.momentum,
     decay: rc.decay,
     updateEvery: rc.updateEvery,
+    lossChangeBound: rc.lossChangeBound,
   });
   return { id: rc.id, params, failed: false, step: (x, targets, n) => stepper.step(x, targets, n), dispose: () => stepper.dispose() };
 }
