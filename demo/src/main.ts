@@ -247,7 +247,7 @@ function applyDefaults(): void {
     if (CURVATURE.includes(id)) $<HTMLInputElement>(`damping-${id}`).value = String(hp.damping);
   }
   $('defaults-note').textContent =
-    `Defaults: each optimizer's swept settings for this task (examples/mnist/SWEEP.md)` +
+    `Defaults: each optimizer's swept settings for this task (examples/mnist/SWEEP.md); the empirical-Fisher runs also use its decay 0.95, loss-change bound ε and refresh period` +
     (DEFAULTS[model].ef ? '.' : `; the 'auto' (low-rank) empirical Fisher is not offered here: seconds per step at ${model === 'autoencoder' ? '437,664' : 'this many'} parameters.`);
 }
 $('model').addEventListener('change', applyDefaults);
