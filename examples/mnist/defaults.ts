@@ -39,6 +39,7 @@ export const DEFAULTS: Record<ProblemName, Partial<Record<OptimizerName, Hyperpa
     ef: { lr: 0.1, damping: 0.03, decay: 0.95 },
     kronecker: { ...EF_CLASSIFIER, damping: 0.1, updateEvery: UPDATE_EVERY },
     ekfac: { ...EF_CLASSIFIER, damping: 0.1, updateEvery: UPDATE_EVERY },
+    dense: { ...EF_CLASSIFIER, damping: 0.1, updateEvery: UPDATE_EVERY },
   },
   mlp: {
     sgd: { lr: 0.1, momentum: 0.9 },
