@@ -111,7 +111,7 @@ export function eigh_work_bytes_f32(d: i32, vectors: i32): f64 { return eighWork
 export function eigh_work_bytes_f64(d: i32, vectors: i32): f64 { return eighWorkBytes<f64>(d, vectors != 0); }
 
 // the example models' elementwise pieces (models.ts): activations, losses, bias rows
-import { bias_rows, activate, activate_backward, softmax_xent, squared_error, loss_sum, count_correct } from './models';
+import { bias_rows, activate, activate_backward, softmax_xent, squared_error, loss_sum, count_correct, sigmoid_xent, squared_error_values, loss_sum_values, count_agree } from './models';
 export function bias_rows_f32(m: i32, n: i32, b: usize, c: usize, ldc: i32): void { bias_rows<f32>(m, n, b, c, ldc); }
 export function bias_rows_f64(m: i32, n: i32, b: usize, c: usize, ldc: i32): void { bias_rows<f64>(m, n, b, c, ldc); }
 export function activate_f32(kind: i32, m: i32, n: i32, h: usize, ldh: i32): void { activate<f32>(kind, m, n, h, ldh); }
@@ -126,6 +126,14 @@ export function loss_sum_f32(kind: i32, m: i32, c: i32, z: usize, ldz: i32, y: u
 export function loss_sum_f64(kind: i32, m: i32, c: i32, z: usize, ldz: i32, y: usize): f64 { return loss_sum<f64>(kind, m, c, z, ldz, y); }
 export function count_correct_f32(m: i32, c: i32, z: usize, ldz: i32, y: usize): i32 { return count_correct<f32>(m, c, z, ldz, y); }
 export function count_correct_f64(m: i32, c: i32, z: usize, ldz: i32, y: usize): i32 { return count_correct<f64>(m, c, z, ldz, y); }
+export function sigmoid_xent_f32(m: i32, c: i32, z: usize, ldz: i32, t: usize, ldt: i32, e: usize, lde: i32): f64 { return sigmoid_xent<f32>(m, c, z, ldz, t, ldt, e, lde); }
+export function sigmoid_xent_f64(m: i32, c: i32, z: usize, ldz: i32, t: usize, ldt: i32, e: usize, lde: i32): f64 { return sigmoid_xent<f64>(m, c, z, ldz, t, ldt, e, lde); }
+export function squared_error_values_f32(m: i32, c: i32, z: usize, ldz: i32, t: usize, ldt: i32, e: usize, lde: i32): f64 { return squared_error_values<f32>(m, c, z, ldz, t, ldt, e, lde); }
+export function squared_error_values_f64(m: i32, c: i32, z: usize, ldz: i32, t: usize, ldt: i32, e: usize, lde: i32): f64 { return squared_error_values<f64>(m, c, z, ldz, t, ldt, e, lde); }
+export function loss_sum_values_f32(kind: i32, m: i32, c: i32, z: usize, ldz: i32, t: usize, ldt: i32): f64 { return loss_sum_values<f32>(kind, m, c, z, ldz, t, ldt); }
+export function loss_sum_values_f64(kind: i32, m: i32, c: i32, z: usize, ldz: i32, t: usize, ldt: i32): f64 { return loss_sum_values<f64>(kind, m, c, z, ldz, t, ldt); }
+export function count_agree_f32(m: i32, c: i32, z: usize, ldz: i32, t: usize, ldt: i32, threshold: f64): i32 { return count_agree<f32>(m, c, z, ldz, t, ldt, threshold); }
+export function count_agree_f64(m: i32, c: i32, z: usize, ldz: i32, t: usize, ldt: i32, threshold: f64): i32 { return count_agree<f64>(m, c, z, ldz, t, ldt, threshold); }
 
 // the layer kit's small kernels: see layers.ts
 export function rowdot_f32(n: i32, k: i32, x: usize, ldx: i32, y: usize, ldy: i32, beta: f32, out: usize): void { rowdot<f32>(n, k, x, ldx, y, ldy, beta, out); }

@@ -155,6 +155,92 @@ export function loss_sum<T>(kind: i32, m: i32, c: i32, z: usize, ldz: i32, y: us
   return total;
 }
 
+// Real-valued targets T (m × c, the element type of Z), e.g. pixels in [0, 1] for an autoencoder.
+
+/** softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^−|z|): no overflow for any z. */
+@inline function softplus(z: f64): f64 {
+  const a = z < 0.0 ? -z : z;
+  return (z > 0.0 ? z : 0.0) + NativeMath.log1p(expNonPositive(-a));
+}
+
+/**
+ * Bernoulli cross-entropy of sigmoid outputs against targets t ∈ [0, 1]:
+ * ℓ_i = Σ_k −t_ik log σ(z_ik) − (1 − t_ik) log(1 − σ(z_ik)) = Σ_k softplus(z_ik) − t_ik z_ik, and
+ * E_i ← σ(z_i) − t_i = ∂ℓ_i/∂z_i. E may be Z (in place). Returns Σ_i ℓ_i (f64).
+ */
+export function sigmoid_xent<T>(m: i32, c: i32, z: usize, ldz: i32, t: usize, ldt: i32, e: usize, lde: i32): f64 {
+  const S = <usize>sizeof<T>();
+  let total = 0.0;
+  for (let i = 0; i < m; i++) {
+    const zr = z + <usize>i * <usize>ldz * S;
+    const tr = t + <usize>i * <usize>ldt * S;
+    const er = e + <usize>i * <usize>lde * S;
+    for (let k = 0; k < c; k++) {
+      const zk = <f64>load<T>(zr + <usize>k * S);
+      const tk = <f64>load<T>(tr + <usize>k * S);
+      total += softplus(zk) - tk * zk;
+      store<T>(er + <usize>k * S, <T>(sigmoid(zk) - tk));
+    }
+  }
+  return total;
+}
+
+/** Squared error against real targets: ℓ_i = ½ Σ_k (z_ik − t_ik)², E_i ← z_i − t_i. E may be Z. Returns Σ_i ℓ_i. */
+export function squared_error_values<T>(m: i32, c: i32, z: usize, ldz: i32, t: usize, ldt: i32, e: usize, lde: i32): f64 {
+  const S = <usize>sizeof<T>();
+  let total = 0.0;
+  for (let i = 0; i < m; i++) {
+    const zr = z + <usize>i * <usize>ldz * S;
+    const tr = t + <usize>i * <usize>ldt * S;
+    const er = e + <usize>i * <usize>lde * S;
+    let s = 0.0;
+    for (let k = 0; k < c; k++) {
+      const r = <f64>load<T>(zr + <usize>k * S) - <f64>load<T>(tr + <usize>k * S);
+      s += r * r;
+      store<T>(er + <usize>k * S, <T>r);
+    }
+    total += 0.5 * s;
+  }
+  return total;
+}
+
+/** Σ_i ℓ_i against real targets (kind 1 squared error, 2 Bernoulli cross-entropy) without writing E. */
+export function loss_sum_values<T>(kind: i32, m: i32, c: i32, z: usize, ldz: i32, t: usize, ldt: i32): f64 {
+  const S = <usize>sizeof<T>();
+  let total = 0.0;
+  for (let i = 0; i < m; i++) {
+    const zr = z + <usize>i * <usize>ldz * S;
+    const tr = t + <usize>i * <usize>ldt * S;
+    let s = 0.0;
+    for (let k = 0; k < c; k++) {
+      const zk = <f64>load<T>(zr + <usize>k * S);
+      const tk = <f64>load<T>(tr + <usize>k * S);
+      if (kind == 2) {
+        s += softplus(zk) - tk * zk;
+      } else {
+        const r = zk - tk;
+        s += 0.5 * r * r;
+      }
+    }
+    total += s;
+  }
+  return total;
+}
+
+/** How many of the m·c entries have z > threshold exactly when their target t > ½. */
+export function count_agree<T>(m: i32, c: i32, z: usize, ldz: i32, t: usize, ldt: i32, threshold: f64): i32 {
+  const S = <usize>sizeof<T>();
+  let agree = 0;
+  for (let i = 0; i < m; i++) {
+    const zr = z + <usize>i * <usize>ldz * S;
+    const tr = t + <usize>i * <usize>ldt * S;
+    for (let k = 0; k < c; k++) {
+      if ((<f64>load<T>(zr + <usize>k * S) > threshold) == (<f64>load<T>(tr + <usize>k * S) > 0.5)) agree++;
+    }
+  }
+  return agree;
+}
+
 /** How many of the m rows of Z (m × c) have their first largest entry at the label y_i. */
 export function count_correct<T>(m: i32, c: i32, z: usize, ldz: i32, y: usize): i32 {
   const S = <usize>sizeof<T>();

@@ -430,6 +430,161 @@ describe('losses at the edges', () => {
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+// real-valued targets (an autoencoder's pixels): Bernoulli cross-entropy of sigmoid outputs and
+// squared error, against the float64 definitions
+
+type ValueLoss = 'bernoulli-cross-entropy' | 'squared-error';
+
+/** ℓ(z, t) from the definition: Σ_k −t_k log σ(z_k) − (1 − t_k) log(1 − σ(z_k)), or ½‖z − t‖². */
+function refValueLoss(loss: ValueLoss, z: Float64Array, t: ArrayLike<number>, to: number): number {
+  let s = 0;
+  for (let k = 0; k < z.length; k++) {
+    const tk = t[to + k];
+    if (loss === 'squared-error') s += (z[k] - tk) ** 2 / 2;
+    else {
+      const sig = 1 / (1 + Math.exp(-z[k]));
+      s += -tk * Math.log(sig) - (1 - tk) * Math.log(1 - sig);
+    }
+  }
+  return s;
+}
+
+/** n targets in [0, 1], some exactly 0 and 1 (as pixels are). */
+function valueTargets(c: number, n: number, seed: number): Float64Array {
+  const rng = new SeededRandom(seed);
+  const t = new Float64Array(n * c);
+  for (let i = 0; i < t.length; i++) {
+    const u = rng.uniform();
+    t[i] = u < 0.3 ? 0 : u > 0.8 ? 1 : rng.uniform();
+  }
+  return t;
+}
+
+describe.each(ACTIVATIONS.flatMap((activation) => (['bernoulli-cross-entropy', 'squared-error'] as const).flatMap((loss) => DEPTHS.map((sizes) => ({ activation, loss, sizes })))))(
+  'real-valued targets: $activation, $loss, sizes $sizes',
+  ({ activation, loss, sizes }) => {
+    const n = 4;
+    const net: RefNet = { sizes, activation, loss: 'squared-error' }; // refForward ignores the loss
+    const C = sizes[sizes.length - 1];
+    const exampleLoss = (params: Float64Array, x: Float64Array, t: Float64Array, i: number) => {
+      const hs = refForward(net, params, x, i * sizes[0]);
+      return refValueLoss(loss, hs[hs.length - 1], t, i * C);
+    };
+
+    it('per-example gradients match central finite differences of the float64 definition; the loss matches it', () => {
+      const model = new MLP({ sizes, activation, loss, targets: 'values' });
+      expect(model.targets).toBe('values');
+      const params = randomParams(model.size, 23, 0.8);
+      const { x } = batch(sizes[0], C, n, 24);
+      const t = valueTargets(C, n, 25);
+      const d = model.size;
+      const G = new Float64Array(n * d);
+      const mean = model.perExampleGradients(params, x, t, n, G);
+      const h = 1e-6;
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        for (let p = 0; p < d; p++) {
+          const keep = params[p];
+          params[p] = keep + h;
+          const up = exampleLoss(params, x, t, i);
+          params[p] = keep - h;
+          const down = exampleLoss(params, x, t, i);
+          params[p] = keep;
+          worst = Math.max(worst, Math.abs(G[i * d + p] - (up - down) / (2 * h)));
+        }
+      }
+      expect(worst).toBeLessThan(1e-7);
+      expect(maxAbs(G)).toBeGreaterThan(1e-2);
+      let refMean = 0;
+      for (let i = 0; i < n; i++) refMean += exampleLoss(params, x, t, i) / n;
+      expect(Math.abs(mean - refMean) / refMean).toBeLessThan(1e-13);
+      // the mean gradient and forwardBackward agree with G; evaluate with the same loss
+      const g = new Float64Array(d);
+      expect(model.gradient(params, x, t, n, g)).toBe(mean);
+      for (let p = 0; p < d; p++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += G[i * d + p] / n;
+        expect(Math.abs(g[p] - s)).toBeLessThan(1e-14);
+      }
+      const fb = model.forwardBackward(params, x, t, n);
+      expect(fb.loss).toBe(mean);
+      expect(maxAbsDiff(refLayerG(fb.layers, n), G)).toBeLessThan(1e-15);
+      const ev = model.evaluate(params, x, t, n);
+      expect(Math.abs(ev.loss - refMean) / refMean).toBeLessThan(1e-13);
+    });
+
+    it('the output gradient is σ(z) − t or z − t, and accuracy counts outputs on the side of ½ of their target', () => {
+      const model = new MLP({ sizes, activation, loss, targets: 'values' });
+      const params = randomParams(model.size, 27, 1.5);
+      const m = 9;
+      const { x } = batch(sizes[0], C, m, 28);
+      const t = valueTargets(C, m, 29);
+      const z = model.logits(params, x, m);
+      const fb = model.forwardBackward(params, x, t, m);
+      const E = fb.layers[fb.layers.length - 1].E;
+      let agree = 0;
+      for (let i = 0; i < m * C; i++) {
+        const out = loss === 'squared-error' ? z[i] : 1 / (1 + Math.exp(-z[i]));
+        expect(Math.abs(E[i] - (out - t[i]))).toBeLessThan(1e-15);
+        if (out > 0.5 === t[i] > 0.5) agree++;
+      }
+      expect(model.evaluate(params, x, t, m).accuracy).toBe(agree / (m * C));
+    });
+  },
+);
+
+describe('real-valued targets at the edges', () => {
+  it('Bernoulli cross-entropy is finite and exact for huge logits; f32 follows f64', () => {
+    // one layer 1 → 2: z = (w₀x + b₀, w₁x + b₁)
+    const model = new MLP({ sizes: [1, 2], loss: 'bernoulli-cross-entropy' });
+    const p = new Float64Array([1, 1, 0, 0]);
+    for (const v of [-800, -40, 40, 800]) {
+      const t = new Float64Array([1, 0]);
+      const G = new Float64Array(model.size);
+      const l = model.perExampleGradients(p, new Float64Array([v]), t, 1, G);
+      // softplus(z) − t z, exact in f64 for |z| ≥ 40: −z for z < 0 (target 1), z for z > 0 (target 0)
+      expect(l).toBe(v < 0 ? -v : v);
+      for (const gi of G) expect(Number.isFinite(gi)).toBe(true);
+    }
+    expect(model.evaluate(p, new Float64Array([0]), new Float64Array([0.5, 0.5]), 1).loss).toBeCloseTo(2 * Math.log(2), 15);
+    const params = randomParams(new MLP({ sizes: [6, 4, 5], loss: 'bernoulli-cross-entropy' }).size, 3, 1);
+    const net = new MLP({ sizes: [6, 4, 5], loss: 'bernoulli-cross-entropy' });
+    const { x } = batch(6, 5, 7, 4);
+    const t = valueTargets(5, 7, 5);
+    const G64 = new Float64Array(7 * net.size);
+    const G32 = new Float32Array(7 * net.size);
+    net.perExampleGradients(params, x, t, 7, G64);
+    net.perExampleGradients(Float32Array.from(params), Float32Array.from(x), Float32Array.from(t), 7, G32);
+    expect(maxAbsDiff(G32, G64)).toBeLessThan(1e-5);
+  });
+
+  it('rejects targets of the wrong kind, length or range, naming them and leaving outputs untouched', () => {
+    expect(() => new MLP({ loss: 'bernoulli-cross-entropy', targets: 'labels' })).toThrow(/targets must be 'values'/);
+    expect(() => new MLP({ loss: 'softmax-cross-entropy', targets: 'values' })).toThrow(/targets must be 'labels'/);
+    expect(() => new MLP({ targets: 'pixels' as 'values' })).toThrow(/targets must be 'labels' or 'values'/);
+    expect(new MLP({ loss: 'squared-error' }).targets).toBe('labels');
+    const model = new MLP({ sizes: [3, 2, 4], loss: 'bernoulli-cross-entropy' });
+    const p = randomParams(model.size, 1, 1);
+    const x = new Float64Array(6);
+    const G = new Float64Array(2 * model.size).fill(7);
+    expect(() => model.perExampleGradients(p, x, [0, 1], 2, G)).toThrow(TypeError);
+    expect(() => model.perExampleGradients(p, x, new Float64Array(7), 2, G)).toThrow(/targets has length 7, expected at least n·outputs = 8/);
+    const bad = new Float64Array(8).fill(0.5);
+    bad[5] = 1.5;
+    expect(() => model.perExampleGradients(p, x, bad, 2, G)).toThrow(/targets\[5\] is 1.5, expected a number in \[0, 1\]/);
+    bad[5] = Number.NaN;
+    expect(() => model.gradient(p, x, bad, 2, new Float64Array(model.size))).toThrow(/targets\[5\] is NaN/);
+    expect(Array.from(G)).toEqual(new Array(G.length).fill(7));
+    // squared error with real targets accepts any finite value, not infinity
+    const sq = new MLP({ sizes: [3, 2, 4], loss: 'squared-error', targets: 'values' });
+    expect(Number.isFinite(sq.evaluate(p, x, new Float64Array(8).fill(-3), 2).loss)).toBe(true);
+    const inf = new Float64Array(8);
+    inf[2] = Infinity;
+    expect(() => sq.evaluate(p, x, inf, 2)).toThrow(/targets\[2\] is Infinity, expected a finite number/);
+  });
+});
+
 describe('SGD', () => {
   it('takes θ − η g', () => {
     const params = new Float64Array([1, -2, 0.5]);

@@ -1,9 +1,12 @@
 /**
  * End to end: the live demo page (`npm run demo:web`) in headless Chromium. Builds the demo (data
  * and bundles), serves demo/ from 127.0.0.1 on a free port, opens the page, starts training the
- * MNIST logistic regression with the empirical Fisher optimizer, SGD and Adam, waits for some
- * steps, and checks that every optimizer's test loss fell, that the accuracy rose, and that the
- * canvas was drawn (its pixels changed). Saves a screenshot to demo-output/web.png.
+ * MNIST logistic regression with its default optimizers (the empirical Fisher in three
+ * representations, SGD and Adam, at the sweep's settings), waits for some steps, and checks that
+ * every optimizer's test loss fell, that the accuracy rose, that the time-to-target readout is
+ * shown, and that the canvas was drawn (its pixels changed); then trains each other task (the MLP,
+ * the conditioned features, the autoencoder) briefly and checks that every curve falls. Saves a
+ * screenshot to demo-output/web.png.
  *
  * Node-only (node:http, playwright). Skipped without Chromium (a failure with EF_REQUIRE_BROWSER).
  */
@@ -25,7 +28,9 @@ interface DemoState {
   running: boolean;
   step: number;
   errors: string[];
-  tracks: Map<string, { evals: { x: number; loss: number; accuracy: number }[]; error?: string }>;
+  tracks: Map<string, { evals: { x: number; loss: number; accuracy: number; ms: number }[]; error?: string }>;
+  target: number | undefined;
+  timeToTarget: Map<string, { ms: number; ratio: number } | undefined>;
 }
 
 /** FNV-1a of the canvas pixels (read in the page). */
@@ -75,9 +80,9 @@ describe.skipIf(!executablePath)('the live demo page', () => {
     expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(false);
     const before = await canvasHash(page);
 
-    // the default optimizers (empirical Fisher, SGD, Adam); a batch of 64; evaluate every 10 steps
+    // the default optimizers at the sweep's settings; the default batch (128); evaluate every 10 steps
     await page.selectOption('#model', 'logistic');
-    await page.fill('#batch', '64');
+    expect(await page.inputValue('#batch')).toBe('128');
     await page.fill('#evalEvery', '10');
     await page.fill('#maxSteps', String(STEPS));
     await page.click('#start');
@@ -98,6 +103,9 @@ describe.skipIf(!executablePath)('the live demo page', () => {
         errors: s.errors,
         tracks: [...s.tracks].map(([id, t]) => ({ id, evals: t.evals, error: t.error })),
         status: document.getElementById('status')!.textContent,
+        target: s.target,
+        timeToTarget: [...s.timeToTarget],
+        readout: [...document.querySelectorAll('#stats td.ttt')].map((td) => td.textContent),
       };
     });
     mkdirSync(join(root, 'demo-output'), { recursive: true });
@@ -107,7 +115,18 @@ describe.skipIf(!executablePath)('the live demo page', () => {
     expect(result.errors).toEqual([]);
     expect(problems).toEqual([]);
     expect(result.step).toBe(STEPS);
-    expect(result.tracks.map((t) => t.id).sort()).toEqual(['adam', 'ef', 'sgd']);
+    expect(result.tracks.map((t) => t.id).sort()).toEqual(['adam', 'ef', 'ekfac', 'kronecker', 'sgd']);
+    // time to target: the best first-order run's latest test loss; that run reaches it at its last evaluation or before
+    const latest = (id: string) => result.tracks.find((t) => t.id === id)!.evals.at(-1)!.loss;
+    expect(result.target).toBe(Math.min(latest('sgd'), latest('adam')));
+    const best = latest('sgd') <= latest('adam') ? 'sgd' : 'adam';
+    expect(result.timeToTarget.find(([id]) => id === best)![1]!.ratio).toBe(1);
+    for (const [id, tt] of result.timeToTarget) {
+      const hit = result.tracks.find((t) => t.id === id)!.evals.find((e) => e.loss <= result.target!);
+      expect(tt?.ms, id).toBe(hit?.ms);
+    }
+    expect(result.readout).toHaveLength(5);
+    for (const text of result.readout) expect(text).toMatch(/^time to target (\d+\.\d\d s \(\d+\.\d\d×\)|not reached)$/);
     for (const t of result.tracks) {
       const first = t.evals[0];
       const last = t.evals[t.evals.length - 1];
@@ -133,35 +152,49 @@ describe.skipIf(!executablePath)('the live demo page', () => {
     expect(after.inked).toBeGreaterThan(before.inked + 500);
   });
 
-  it('the MLP (784–32–10) trains too: 20 steps, every test loss falls', async () => {
-    const page = await browser.newPage();
-    await page.goto(server.url);
-    await page.waitForFunction(() => (window as unknown as { __demo: DemoState }).__demo.ready, undefined, { timeout: 60_000 });
-    await page.selectOption('#model', 'mlp');
-    await page.fill('#evalEvery', '10');
-    await page.fill('#maxSteps', '20');
-    await page.click('#start');
-    await page.waitForFunction(
-      () => {
+  // the autoencoder 40 steps: 'ekfac' at its swept point rises before it falls (545 → 575 → 561 in 20)
+  for (const [task, d, ids, steps] of [
+    ['mlp', 25_450, ['adam', 'ef', 'ekfac', 'kronecker', 'sgd'], 20],
+    ['conditioned', 7_850, ['adam', 'ef', 'ekfac', 'kronecker', 'sgd'], 20],
+    ['autoencoder', 437_664, ['adam', 'ekfac', 'kronecker', 'sgd'], 40],
+  ] as const) {
+    it(`the ${task} task trains too: ${steps} steps at its defaults, every test loss falls`, async () => {
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await page.waitForFunction(() => (window as unknown as { __demo: DemoState }).__demo.ready, undefined, { timeout: 60_000 });
+      await page.selectOption('#model', task);
+      await page.fill('#evalEvery', String(steps / 2));
+      await page.fill('#maxSteps', String(steps));
+      await page.click('#start');
+      await page.waitForFunction(
+        (n) => {
+          const s = (window as unknown as { __demo: DemoState }).__demo;
+          return (s.step >= n && !s.running) || s.errors.length > 0;
+        },
+        steps,
+        { timeout: 200_000, polling: 250 },
+      );
+      const result = await page.evaluate(() => {
         const s = (window as unknown as { __demo: DemoState }).__demo;
-        return (s.step >= 20 && !s.running) || s.errors.length > 0;
-      },
-      undefined,
-      { timeout: 100_000, polling: 250 },
-    );
-    const result = await page.evaluate(() => {
-      const s = (window as unknown as { __demo: DemoState }).__demo;
-      return { errors: s.errors, d: (s as unknown as { d: number }).d, tracks: [...s.tracks].map(([id, t]) => ({ id, evals: t.evals })) };
-    });
-    await page.close();
-    expect(result.errors).toEqual([]);
-    expect(result.d).toBe(25_450);
-    expect(result.tracks.map((t) => t.id).sort()).toEqual(['adam', 'ef', 'sgd']);
-    for (const t of result.tracks) {
-      expect(t.evals.map((e) => e.x), t.id).toEqual([0, 10, 20]);
-      expect(t.evals[2].loss, t.id).toBeLessThan(t.evals[0].loss);
-    }
-  });
+        return {
+          errors: s.errors,
+          d: (s as unknown as { d: number }).d,
+          tracks: [...s.tracks].map(([id, t]) => ({ id, evals: t.evals })),
+          readout: [...document.querySelectorAll('#stats td.ttt')].map((td) => td.textContent),
+        };
+      });
+      await page.close();
+      expect(result.errors).toEqual([]);
+      expect(result.d).toBe(d);
+      expect(result.tracks.map((t) => t.id).sort()).toEqual([...ids]);
+      for (const t of result.tracks) {
+        expect(t.evals.map((e) => e.x), t.id).toEqual([0, steps / 2, steps]);
+        expect(t.evals[2].loss, `${task}/${t.id}: ${t.evals.map((e) => e.loss.toFixed(3)).join(' → ')}`).toBeLessThan(t.evals[0].loss);
+      }
+      expect(result.readout).toHaveLength(ids.length);
+      for (const text of result.readout) expect(text).toMatch(/^time to target (\d+\.\d\d s \(\d+\.\d\d×\)|not reached)$/);
+    }, 240_000);
+  }
 });
 
 describe.runIf(!executablePath)('the live demo page without Chromium', () => {

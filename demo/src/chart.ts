@@ -139,12 +139,15 @@ function drawPanel(g: CanvasRenderingContext2D, p: Panel, x0: number, y0: number
   g.font = FONT;
   g.textAlign = 'left';
   g.textBaseline = 'middle';
-  let lx = left;
-  for (const s of p.series) {
+  // five series do not fit after the axis at the default gap: start at the panel's edge, closer
+  const widths = p.series.map((s) => g.measureText(s.label).width);
+  const fits = widths.reduce((a, v) => a + 21 + v + 18, 0) <= right - left;
+  let lx = fits ? left : x0 + 4;
+  p.series.forEach((s, k) => {
     g.fillStyle = s.color;
     g.fillRect(lx, y0 + 31, 16, 3);
     g.fillStyle = '#333';
     g.fillText(s.label, lx + 21, y0 + 32);
-    lx += 21 + g.measureText(s.label).width + 18;
-  }
+    lx += 21 + widths[k] + (fits ? 18 : 9);
+  });
 }

@@ -2,12 +2,15 @@
  * The demo page: controls → the training worker (worker.ts); its losses and accuracies → the
  * curves (chart.ts). All numeric work is in the worker; this thread only draws.
  */
+import { DEFAULTS } from '../../examples/mnist/defaults.js';
 import { draw, type Series } from './chart.js';
 import type { EvalResult, FromWorker, ModelId, OptimizerId, RunConfig, ToWorker, TrainConfig } from './protocol.js';
 
-const NAMES: Record<OptimizerId, string> = { ef: 'empirical Fisher', sgd: 'SGD', adam: 'Adam' };
-const COLORS: Record<OptimizerId, string> = { ef: '#d9480f', sgd: '#1c7ed6', adam: '#2b8a3e' };
-const IDS: OptimizerId[] = ['ef', 'sgd', 'adam'];
+const NAMES: Record<OptimizerId, string> = { ef: 'empirical Fisher (auto)', kronecker: 'EF kronecker', ekfac: 'EF ekfac', sgd: 'SGD', adam: 'Adam' };
+const COLORS: Record<OptimizerId, string> = { ef: '#d9480f', kronecker: '#c2255c', ekfac: '#7048e8', sgd: '#1c7ed6', adam: '#2b8a3e' };
+const IDS: OptimizerId[] = ['ef', 'kronecker', 'ekfac', 'sgd', 'adam'];
+const FIRST_ORDER: OptimizerId[] = ['sgd', 'adam'];
+const CURVATURE: OptimizerId[] = ['ef', 'kronecker', 'ekfac'];
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const canvas = $<HTMLCanvasElement>('chart');
@@ -16,7 +19,8 @@ const startButton = $<HTMLButtonElement>('start');
 const pauseButton = $<HTMLButtonElement>('pause');
 
 interface Track {
-  evals: { x: number; loss: number; accuracy: number }[];
+  /** test loss and accuracy after x steps, and the milliseconds of steps taken by then */
+  evals: { x: number; loss: number; accuracy: number; ms: number }[];
   /** exponential moving average of the training minibatch loss */
   smooth: { x: number; y: number }[];
   ema: number | undefined;
@@ -34,6 +38,9 @@ const state = {
   d: 0,
   tracks: new Map<OptimizerId, Track>(),
   errors: [] as string[],
+  /** the best first-order run's latest test loss, and each run's time to reach it */
+  target: undefined as number | undefined,
+  timeToTarget: new Map<OptimizerId, { ms: number; ratio: number } | undefined>(),
 };
 (window as unknown as { __demo: typeof state }).__demo = state;
 
@@ -46,15 +53,19 @@ function num(id: string, fallback: number): number {
 }
 
 function readConfig(): TrainConfig {
+  const model = $<HTMLSelectElement>('model').value as ModelId;
   const runs: RunConfig[] = [];
   for (const id of IDS) {
-    if (!$<HTMLInputElement>(`on-${id}`).checked) continue;
-    const lr = num(`lr-${id}`, 0.1);
-    runs.push(id === 'ef' ? { id, lr, damping: Math.max(0, num('damping-ef', 0.01)) } : id === 'sgd' ? { id, lr, momentum: 0.9 } : { id, lr });
+    const hp = DEFAULTS[model][id];
+    if (!hp || !$<HTMLInputElement>(`on-${id}`).checked) continue;
+    const lr = num(`lr-${id}`, hp.lr);
+    if (CURVATURE.includes(id)) {
+      runs.push({ id, lr, damping: Math.max(0, num(`damping-${id}`, hp.damping ?? 0.01)), decay: hp.decay, updateEvery: hp.updateEvery, momentum: hp.momentum, lossChangeBound: hp.lossChangeBound });
+    } else runs.push(id === 'sgd' ? { id, lr, momentum: hp.momentum ?? 0.9 } : { id, lr });
   }
   return {
-    model: $<HTMLSelectElement>('model').value as ModelId,
-    batch: Math.max(1, Math.round(num('batch', 64))),
+    model,
+    batch: Math.max(1, Math.round(num('batch', 128))),
     runs,
     evalEvery: Math.max(1, Math.round(num('evalEvery', 10))),
     maxSteps: Math.max(0, Math.round(num('maxSteps', 0))),
@@ -72,6 +83,26 @@ function redraw(): void {
   });
 }
 
+/** The target (the lowest of the first-order runs' latest test losses) and each run's time to it. */
+function updateTimeToTarget(): void {
+  const latest = (t: Track) => t.evals[t.evals.length - 1];
+  let best: Track | undefined;
+  for (const id of FIRST_ORDER) {
+    const t = state.tracks.get(id);
+    if (t && !t.error && t.evals.length > 1 && (!best || latest(t).loss < latest(best).loss)) best = t;
+  }
+  state.timeToTarget.clear();
+  state.target = best ? latest(best).loss : undefined;
+  if (!best) return;
+  const target = state.target!;
+  const reach = (t: Track) => t.evals.find((e) => e.loss <= target)?.ms;
+  const bestMs = reach(best)!;
+  for (const [id, t] of state.tracks) {
+    const ms = reach(t);
+    state.timeToTarget.set(id, ms === undefined ? undefined : { ms, ratio: bestMs > 0 ? ms / bestMs : 1 });
+  }
+}
+
 function render(): void {
   const loss: Series[] = [];
   const acc: Series[] = [];
@@ -82,8 +113,18 @@ function render(): void {
   draw(
     canvas,
     [
-      { title: 'cross-entropy loss (test: thick, training batches: thin)', series: loss, format: (y) => y.toFixed(2), fromZero: true },
-      { title: 'test accuracy', series: acc, format: (y) => `${Math.round(y * 100)}%`, yRange: accuracyRange() },
+      {
+        title: `${state.config?.model === 'autoencoder' ? 'Bernoulli cross-entropy' : 'cross-entropy'} loss (test: thick, training batches: thin)`,
+        series: loss,
+        format: (y) => (y >= 10 ? y.toFixed(0) : y.toFixed(2)),
+        fromZero: true,
+      },
+      {
+        title: state.config?.model === 'autoencoder' ? 'test pixels on the right side of ½' : 'test accuracy',
+        series: acc,
+        format: (y) => `${Math.round(y * 100)}%`,
+        yRange: accuracyRange(),
+      },
     ],
     'steps',
   );
@@ -97,13 +138,20 @@ function accuracyRange(): [number, number] {
 }
 
 function renderStats(): void {
+  updateTimeToTarget();
+  const target = state.target;
   const rows = [...state.tracks].map(([id, t]) => {
     const last = t.evals[t.evals.length - 1];
     const ms = t.msCount ? (t.ms / t.msCount).toFixed(1) : '–';
+    const tt = state.timeToTarget.get(id);
+    const ttText = target === undefined ? '–' : tt ? `${(tt.ms / 1000).toFixed(2)} s (${tt.ratio.toFixed(2)}×)` : 'not reached';
     return `<tr><td><span class="swatch ${id}"></span>${NAMES[id]}</td><td>test loss ${last ? last.loss.toFixed(3) : '–'}</td>
-      <td>accuracy ${last ? (last.accuracy * 100).toFixed(1) + '%' : '–'}</td><td>${ms} ms/step</td><td>${t.error ? 'stopped: ' + t.error : ''}</td></tr>`;
+      <td>accuracy ${last ? (last.accuracy * 100).toFixed(1) + '%' : '–'}</td><td>${ms} ms/step</td>
+      <td class="ttt" data-id="${id}">time to target ${ttText}</td><td>${t.error ? 'stopped: ' + t.error : ''}</td></tr>`;
   });
-  $('stats').innerHTML = rows.length ? `<table>${rows.join('')}</table>` : '';
+  const caption =
+    target === undefined ? '' : `<caption>target: test loss ${target.toFixed(3)}, the best of SGD's and Adam's latest; time to target counts step time only</caption>`;
+  $('stats').innerHTML = rows.length ? `<table>${caption}${rows.join('')}</table>` : '';
 }
 
 function setStatus(text: string, error = false): void {
@@ -114,7 +162,8 @@ function setStatus(text: string, error = false): void {
 function describe(): string {
   const c = state.config;
   if (!c) return '';
-  return `${c.model === 'logistic' ? 'logistic regression' : 'MLP'} (d = ${state.d.toLocaleString('en')}), batch ${c.batch}`;
+  const names: Record<ModelId, string> = { logistic: 'logistic regression', mlp: 'MLP', conditioned: 'logistic regression on T x', autoencoder: 'autoencoder' };
+  return `${names[c.model]} (d = ${state.d.toLocaleString('en')}), batch ${c.batch}`;
 }
 
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -148,7 +197,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       redraw();
       break;
     case 'eval':
-      for (const r of m.results as EvalResult[]) state.tracks.get(r.id)?.evals.push({ x: m.step, loss: r.loss, accuracy: r.accuracy });
+      for (const r of m.results as EvalResult[]) {
+        const t = state.tracks.get(r.id);
+        t?.evals.push({ x: m.step, loss: r.loss, accuracy: r.accuracy, ms: t.ms });
+      }
       redraw();
       break;
     case 'run-error': {
@@ -181,12 +233,27 @@ startButton.onclick = () => {
   send({ type: 'start', config });
 };
 pauseButton.onclick = () => send(state.running ? { type: 'pause' } : { type: 'resume' });
-// the SGD learning rate of the sweep in examples/mnist differs per model
-$('model').addEventListener('change', () => {
-  $<HTMLInputElement>('lr-sgd').value = $<HTMLSelectElement>('model').value === 'mlp' ? '0.1' : '0.3';
-});
+/** Each optimizer's swept settings for the task (examples/mnist/defaults.ts); a row without any is unavailable. */
+function applyDefaults(): void {
+  const model = $<HTMLSelectElement>('model').value as ModelId;
+  for (const id of IDS) {
+    const hp = DEFAULTS[model][id];
+    const on = $<HTMLInputElement>(`on-${id}`);
+    $(`row-${id}`).classList.toggle('unavailable', !hp);
+    on.disabled = !hp;
+    on.checked = !!hp;
+    if (!hp) continue;
+    $<HTMLInputElement>(`lr-${id}`).value = String(hp.lr);
+    if (CURVATURE.includes(id)) $<HTMLInputElement>(`damping-${id}`).value = String(hp.damping);
+  }
+  $('defaults-note').textContent =
+    `Defaults: each optimizer's swept settings for this task (examples/mnist/SWEEP.md); the empirical-Fisher runs also use its decay 0.95, loss-change bound ε and refresh period` +
+    (DEFAULTS[model].ef ? '.' : `; the 'auto' (low-rank) empirical Fisher is not offered here: seconds per step at ${model === 'autoencoder' ? '437,664' : 'this many'} parameters.`);
+}
+$('model').addEventListener('change', applyDefaults);
+applyDefaults();
 // a changed model or batch size needs fresh parameters: say so
-for (const id of ['model', 'batch', 'lr-ef', 'damping-ef', 'lr-sgd', 'lr-adam', 'on-ef', 'on-sgd', 'on-adam']) {
+for (const id of ['model', 'batch', ...IDS.flatMap((o) => [`lr-${o}`, `on-${o}`]), ...CURVATURE.map((o) => `damping-${o}`)]) {
   $(id).addEventListener('change', () => {
     if (state.config) setStatus('settings changed: press "Train from scratch" to apply them');
   });

@@ -1,16 +1,25 @@
 /** Messages between the page (main.ts) and the training worker (worker.ts). */
 
-export type OptimizerId = 'ef' | 'sgd' | 'adam';
-export type ModelId = 'logistic' | 'mlp';
+import type { ProblemName } from '../../examples/mnist/defaults.js';
+
+export type OptimizerId = 'ef' | 'sgd' | 'adam' | 'kronecker' | 'ekfac';
+/** the tasks of examples/mnist: raw-pixel logistic regression and MLP, conditioned logistic regression, the autoencoder */
+export type ModelId = ProblemName;
 
 export interface RunConfig {
   id: OptimizerId;
   /** learning rate */
   lr: number;
-  /** Tikhonov damping λ (empirical Fisher only) */
+  /** Tikhonov damping λ (the empirical-Fisher runs) */
   damping?: number;
-  /** heavy-ball momentum (SGD only) */
+  /** heavy-ball momentum (SGD) */
   momentum?: number;
+  /** running-average factor of F (the empirical-Fisher runs) */
+  decay?: number;
+  /** refresh period of the factorisation ('kronecker', 'ekfac') */
+  updateEvery?: number;
+  /** ε: the step scaled to a predicted mean squared per-example loss change of at most ε (the empirical-Fisher runs) */
+  lossChangeBound?: number;
 }
 
 export interface TrainConfig {

@@ -1,10 +1,15 @@
 /**
- * The training worker: loads the MNIST subset, then trains one model with several optimizers side
- * by side (the empirical Fisher optimizer of the library, SGD, Adam), each on its own copy of the
- * same initial parameters and on the same minibatches, and posts losses and accuracies as it goes.
+ * The training worker: loads the MNIST subset, then trains one model (a task of examples/mnist:
+ * logistic regression or the MLP on the pixels, logistic regression on the conditioned features
+ * T x, or the autoencoder) with several optimizers side by side (SGD, Adam, and the library's
+ * empirical Fisher optimizer in its 'auto', 'kronecker' and 'ekfac' representations), each on its
+ * own copy of the same initial parameters and on the same minibatches, and posts losses and
+ * accuracies as it goes. The models, the steppers and the map T are the Node demo's own code.
  */
-import { EmpiricalFisherOptimizer, features, init } from '../../src/index.js';
-import { Adam, LogisticRegression, MLP, SGD, SeededRandom, type Classifier } from '../../src/models/index.js';
+import { features, init } from '../../src/index.js';
+import { SeededRandom, type DenseNetwork } from '../../src/models/index.js';
+import { applyMap, conditioningMap } from '../../examples/mnist/conditioning.js';
+import { createModel, createStepper } from '../../examples/mnist/runs.js';
 import type { FromWorker, ModelId, OptimizerId, RunConfig, StepResult, ToWorker, TrainConfig } from './protocol.js';
 
 interface Dataset {
@@ -17,7 +22,7 @@ interface Run {
   id: OptimizerId;
   params: Float32Array;
   /** one step on the minibatch; returns the minibatch loss before it */
-  step(x: Float32Array, labels: Uint8Array, n: number): number;
+  step(x: Float32Array, targets: Uint8Array | Float32Array, n: number): number;
   dispose(): void;
   failed: boolean;
 }
@@ -48,56 +53,55 @@ async function loadData(): Promise<void> {
   test = { x: x.subarray(nTrain * PIXELS), labels: labels.slice(nTrain), n: nTest };
 }
 
-function createModel(id: ModelId): Classifier {
-  return id === 'logistic' ? new LogisticRegression() : new MLP({ hidden: 32, activation: 'tanh' });
+/** The digits a model trains on: the pixels, or (conditioned) T x, computed on first use. */
+let conditioned: { train: Dataset; test: Dataset } | undefined;
+function dataFor(id: ModelId): { train: Dataset; test: Dataset } {
+  if (id !== 'conditioned') return { train, test };
+  if (!conditioned) {
+    const map = conditioningMap(PIXELS, 7); // the Node demo's map (FULL.mapSeed)
+    const mapped = (d: Dataset): Dataset => ({ x: applyMap(map, d.x, d.n), labels: d.labels, n: d.n });
+    conditioned = { train: mapped(train), test: mapped(test) };
+  }
+  return conditioned;
 }
 
-function createRun(model: Classifier, initial: Float32Array, rc: RunConfig, maxBatch: number): Run {
+function createRun(model: DenseNetwork, initial: Float32Array, rc: RunConfig): Run {
   const params = initial.slice();
-  const d = model.size;
-  if (rc.id === 'ef') {
-    // per-example gradients G (n × d) → the library's optimizer: F = GᵀG/n of the latest
-    // minibatch (decay 0), stored low-rank (Woodbury) since d is large
-    const G = new Float32Array(maxBatch * d);
-    const opt = new EmpiricalFisherOptimizer(params, { lr: rc.lr, damping: rc.damping ?? 1e-2, decay: 0, representation: 'auto' });
-    return {
-      id: rc.id,
-      params,
-      failed: false,
-      step(x, labels, n) {
-        const rows = G.subarray(0, n * d);
-        const loss = model.perExampleGradients(params, x, labels, n, rows);
-        opt.step(rows, n);
-        return loss;
-      },
-      dispose: () => opt.dispose(),
-    };
-  }
-  const grad = new Float32Array(d);
-  const opt = rc.id === 'sgd' ? new SGD(params, { lr: rc.lr, momentum: rc.momentum ?? 0.9 }) : new Adam(params, { lr: rc.lr });
-  return {
-    id: rc.id,
-    params,
-    failed: false,
-    step(x, labels, n) {
-      const loss = model.gradient(params, x, labels, n, grad);
-      opt.step(grad);
-      return loss;
-    },
-    dispose() {},
-  };
+  const stepper = createStepper(rc.id, model, params, {
+    lr: rc.lr,
+    damping: rc.damping,
+    momentum: rc.momentum,
+    decay: rc.decay,
+    updateEvery: rc.updateEvery,
+    lossChangeBound: rc.lossChangeBound,
+  });
+  return { id: rc.id, params, failed: false, step: (x, targets, n) => stepper.step(x, targets, n), dispose: () => stepper.dispose() };
 }
 
 /** One training session; `generation` tells a stale loop to stop after a restart. */
 let generation = 0;
 let running = false;
 let session:
-  | { config: TrainConfig; model: Classifier; runs: Run[]; step: number; budget: number; order: Uint32Array; at: number; rng: SeededRandom; xb: Float32Array; lb: Uint8Array }
+  | {
+      config: TrainConfig;
+      model: DenseNetwork;
+      data: { train: Dataset; test: Dataset };
+      runs: Run[];
+      step: number;
+      budget: number;
+      order: Uint32Array;
+      at: number;
+      rng: SeededRandom;
+      xb: Float32Array;
+      lb: Uint8Array;
+    }
   | undefined;
 
 function evaluate(): void {
   const s = session!;
-  const results = s.runs.filter((r) => !r.failed).map((r) => ({ id: r.id, ...s.model.evaluate(r.params, test.x, test.labels, test.n) }));
+  const te = s.data.test;
+  const targets = s.model.targets === 'values' ? te.x : te.labels;
+  const results = s.runs.filter((r) => !r.failed).map((r) => ({ id: r.id, ...s.model.evaluate(r.params, te.x, targets, te.n) }));
   post({ type: 'eval', step: s.step, results });
 }
 
@@ -105,12 +109,14 @@ function start(config: TrainConfig): void {
   session?.runs.forEach((r) => r.dispose());
   const model = createModel(config.model);
   const initial = model.initialize(new Float32Array(model.size), config.seed);
+  const data = dataFor(config.model);
   const batch = Math.max(1, Math.min(config.batch, train.n));
   const rng = new SeededRandom(config.seed + 1);
   session = {
     config: { ...config, batch },
     model,
-    runs: config.runs.map((rc) => createRun(model, initial, rc, batch)),
+    data,
+    runs: config.runs.map((rc) => createRun(model, initial, rc)),
     step: 0,
     budget: config.maxSteps,
     order: rng.permutation(train.n),
@@ -136,18 +142,20 @@ async function loop(gen: number): Promise<void> {
       s.order = s.rng.permutation(train.n, s.order);
       s.at = 0;
     }
+    const tr = s.data.train;
     for (let i = 0; i < batch; i++) {
       const k = s.order[s.at + i];
-      s.xb.set(train.x.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS);
-      s.lb[i] = train.labels[k];
+      s.xb.set(tr.x.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS);
+      s.lb[i] = tr.labels[k];
     }
+    const targets = s.model.targets === 'values' ? s.xb : s.lb;
     s.at += batch;
     const results: StepResult[] = [];
     for (const r of s.runs) {
       if (r.failed) continue;
       const t0 = performance.now();
       try {
-        const loss = r.step(s.xb, s.lb, batch);
+        const loss = r.step(s.xb, targets, batch);
         results.push({ id: r.id, loss, ms: performance.now() - t0 });
       } catch (err) {
         r.failed = true;
@@ -193,7 +201,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       test: test.n,
       simd: features().simd,
       isolated: self.crossOriginIsolated,
-      d: { logistic: new LogisticRegression().size, mlp: new MLP({ hidden: 32 }).size },
+      d: { logistic: createModel('logistic').size, mlp: createModel('mlp').size, conditioned: createModel('conditioned').size, autoencoder: createModel('autoencoder').size },
     });
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) });

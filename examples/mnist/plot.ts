@@ -8,7 +8,9 @@ export interface Series {
   color: string;
   /** SVG stroke-dasharray ('' for a solid line) */
   dash: string;
-  /** loss after each epoch (index 0: before training) */
+  /** epochs done at each point (fractional; 0: before training) */
+  epochs: number[];
+  /** loss at each point */
   loss: number[];
   /** seconds of training at each of those points */
   time: number[];
@@ -64,7 +66,7 @@ interface Panel {
  * @param series one entry per run
  * @param subtitle a line under the title (data set, epochs, batch…)
  */
-export function renderLossPlot(series: readonly Series[], title: string, subtitle: string): string {
+export function renderLossPlot(series: readonly Series[], title: string, subtitle: string, yLabel = 'training loss (cross-entropy, log scale)'): string {
   const losses = series.flatMap((s) => s.loss.filter((v) => Number.isFinite(v) && v > 0));
   const yLo = Math.min(...losses) * 0.9;
   const yHi = Math.max(...losses) * 1.1;
@@ -81,10 +83,10 @@ export function renderLossPlot(series: readonly Series[], title: string, subtitl
     }
     yTicks = more;
   }
-  const maxEpoch = Math.max(1, ...series.map((s) => s.loss.length - 1));
+  const maxEpoch = Math.max(1, ...series.map((s) => s.epochs[s.epochs.length - 1] ?? 0));
   const maxTime = Math.max(1e-3, ...series.map((s) => s.time[s.time.length - 1] ?? 0));
   const panels: Panel[] = [
-    { title: 'Training loss vs epoch', xLabel: 'epoch', xs: (s) => s.loss.map((_, i) => i), xMax: maxEpoch },
+    { title: 'Training loss vs epoch', xLabel: 'epoch', xs: (s) => s.epochs, xMax: maxEpoch },
     { title: 'Training loss vs wall-clock time', xLabel: 'training time (s)', xs: (s) => s.time, xMax: maxTime },
   ];
   const legendRows = Math.ceil(series.length / 3);
@@ -108,7 +110,7 @@ export function renderLossPlot(series: readonly Series[], title: string, subtitl
       out.push(`<line x1="${left - 5}" x2="${left}" y1="${y}" y2="${y}" stroke="#333"/>`);
       out.push(`<text x="${left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${fmt(t)}</text>`);
     }
-    const xTicks = p === 0 && maxEpoch <= 12 ? Array.from({ length: maxEpoch + 1 }, (_, i) => i) : linearTicks(0, panel.xMax);
+    const xTicks = p === 0 && maxEpoch <= 12 && Number.isInteger(maxEpoch) ? Array.from({ length: maxEpoch + 1 }, (_, i) => i) : linearTicks(0, panel.xMax);
     for (const t of xTicks) {
       const x = lx(t).toFixed(1);
       out.push(`<line x1="${x}" x2="${x}" y1="${TOP}" y2="${TOP + PANEL_H}" stroke="#f0f0f0"/>`);
@@ -118,7 +120,7 @@ export function renderLossPlot(series: readonly Series[], title: string, subtitl
     out.push(`<rect x="${left}" y="${TOP}" width="${PANEL_W}" height="${PANEL_H}" fill="none" stroke="#333"/>`);
     out.push(`<text x="${left + PANEL_W / 2}" y="${TOP + PANEL_H + 38}" text-anchor="middle">${esc(panel.xLabel)}</text>`);
     out.push(
-      `<text transform="translate(${left - 52} ${TOP + PANEL_H / 2}) rotate(-90)" text-anchor="middle">training loss (cross-entropy, log scale)</text>`,
+      `<text transform="translate(${left - 52} ${TOP + PANEL_H / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
     );
     // lines
     out.push(`<g clip-path="url(#clip${p})">`);

@@ -18,7 +18,7 @@ export class Progress {
   update(p: { epoch: number; step: number; stepsPerEpoch: number; time: number; last?: { trainLoss: number; testAccuracy: number } }): void {
     const summary = p.last ? `loss ${p.last.trainLoss.toFixed(4)}  test acc ${(100 * p.last.testAccuracy).toFixed(1)}%` : '';
     if (!this.out.isTTY) {
-      if (p.last) this.out.write(`${this.label}  epoch ${p.epoch}/${this.epochs}  ${summary}  ${p.time.toFixed(1)} s\n`);
+      if (p.last && p.step === p.stepsPerEpoch) this.out.write(`${this.label}  epoch ${p.epoch}/${this.epochs}  ${summary}  ${p.time.toFixed(1)} s\n`);
       return;
     }
     const now = Date.now();

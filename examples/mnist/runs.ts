@@ -1,98 +1,127 @@
 /**
- * The models and optimizers the demo compares, with their hyperparameters.
+ * The tasks, problems and optimizers the demo compares, with their hyperparameters.
  *
  * Every hyperparameter here comes from the sweep in ./sweep.ts (results in ./SWEEP.md): each
- * optimizer's learning rate (and the empirical Fisher's damping) is the one with the lowest
- * validation loss after a few epochs on a held-out part of the training digits.
+ * optimizer gets the same number of grid points, and the demo uses the one with the lowest
+ * validation loss on a held-out part of the training digits.
  */
 import { EmpiricalFisherOptimizer } from '../../src/index.js';
-import { Adam, LogisticRegression, MLP, SGD, type Classifier, type FloatArray } from '../../src/models/index.js';
+import { Adam, LogisticRegression, MLP, SGD, type DenseNetwork, type FloatArray } from '../../src/models/index.js';
+import { DEFAULTS, type Hyperparameters, type OptimizerName, type ProblemName } from './defaults.js';
 
-export type ModelName = 'logistic' | 'mlp';
-export type OptimizerName = 'sgd' | 'adam' | 'ef';
-export const MODEL_NAMES: readonly ModelName[] = ['logistic', 'mlp'];
-export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'adam', 'ef'];
+export { DEFAULTS, UPDATE_EVERY, type Hyperparameters, type OptimizerName, type ProblemName } from './defaults.js';
 
-export function createModel(name: ModelName): Classifier {
-  return name === 'logistic' ? new LogisticRegression() : new MLP({ hidden: 32, activation: 'tanh' });
+/** The three tasks of the demo. */
+export type TaskName = 'classification' | 'conditioned' | 'autoencoder';
+
+export const TASK_NAMES: readonly TaskName[] = ['classification', 'conditioned', 'autoencoder'];
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'adam', 'ef', 'kronecker', 'ekfac', 'dense'];
+/** the first-order baselines: the time-to-target's target is the best one's final training loss */
+export const FIRST_ORDER: readonly OptimizerName[] = ['sgd', 'adam'];
+
+export interface Task {
+  name: TaskName;
+  /** what it shows, one line */
+  title: string;
+  /** its problems; the conditioned task trains raw-pixel logistic regression beside the conditioned one */
+  problems: readonly ProblemName[];
+  /** the optimizers run by default ('dense' only on request: see README) */
+  optimizers: readonly OptimizerName[];
 }
 
-/** Hyperparameters of one optimizer; unknown keys are ignored by the others. */
-export interface Hyperparameters {
-  lr: number;
-  momentum?: number;
-  damping?: number;
-  decay?: number;
-  lossChangeBound?: number;
-}
-
-/** The defaults chosen by the sweep (SWEEP.md), per model and optimizer. */
-export const DEFAULTS: Record<ModelName, Record<OptimizerName, Hyperparameters>> = {
-  logistic: {
-    sgd: { lr: 0.1, momentum: 0.9 },
-    adam: { lr: 0.01 },
-    ef: { lr: 0.1, damping: 0.03, decay: 0.95 },
+export const TASKS: Record<TaskName, Task> = {
+  classification: {
+    name: 'classification',
+    title: 'MNIST classification (well conditioned)',
+    problems: ['logistic', 'mlp'],
+    optimizers: ['sgd', 'adam', 'ef', 'kronecker', 'ekfac'],
   },
-  mlp: {
-    sgd: { lr: 0.1, momentum: 0.9 },
-    adam: { lr: 0.01 },
-    ef: { lr: 0.3, damping: 0.1, decay: 0.95 },
+  conditioned: {
+    name: 'conditioned',
+    title: 'logistic regression on conditioned features T x, T = Q D, cond(D) = 1e4',
+    problems: ['logistic', 'conditioned'],
+    optimizers: ['sgd', 'adam', 'ef', 'kronecker', 'ekfac'],
+  },
+  autoencoder: {
+    name: 'autoencoder',
+    title: 'deep autoencoder 784–256–64–16–64–256–784, Bernoulli cross-entropy',
+    problems: ['autoencoder'],
+    // 'ef' ('auto': low-rank) on 437,664 parameters costs seconds per step: not run by default
+    optimizers: ['sgd', 'adam', 'kronecker', 'ekfac'],
   },
 };
 
+/** The autoencoder's widths (Hinton & Salakhutdinov's 784–1000–500–250–30, scaled to two cores). */
+export const AUTOENCODER_SIZES = [784, 256, 64, 16, 64, 256, 784] as const;
+
+export function createModel(problem: ProblemName): DenseNetwork {
+  if (problem === 'logistic' || problem === 'conditioned') return new LogisticRegression();
+  if (problem === 'mlp') return new MLP({ hidden: 32, activation: 'tanh' });
+  return new MLP({ sizes: AUTOENCODER_SIZES, activation: 'tanh', loss: 'bernoulli-cross-entropy' });
+}
+
+export function hyperparametersFor(problem: ProblemName, optimizer: OptimizerName): Hyperparameters {
+  const hp = DEFAULTS[problem][optimizer];
+  if (!hp) throw new RangeError(`no swept hyperparameters for ${optimizer} on ${problem}`);
+  return hp;
+}
+
 /** One optimizer bound to a model and its parameters: `step` does a whole minibatch update. */
 export interface Stepper {
-  step(x: Float32Array, labels: Uint8Array, n: number): void;
+  /** `targets`: the labels, or the n × outputs real targets of an autoencoder; returns the minibatch's mean loss before the step */
+  step(x: Float32Array, targets: Uint8Array | Float32Array, n: number): number;
   dispose(): void;
 }
 
 /**
- * SGD and Adam need only the mean gradient; the empirical Fisher needs the per-example
- * gradients G (n × d), from which it forms ḡ and F itself.
+ * SGD and Adam take the mean gradient; the empirical-Fisher runs take each dense layer's
+ * statistics { A, E } through `stepLayers`, which forms ḡ and F (in the representation named)
+ * without forming the per-example gradients G.
  */
-export function createStepper(
-  optimizer: OptimizerName,
-  model: Classifier,
-  params: FloatArray,
-  hp: Hyperparameters,
-  maxBatch: number,
-): Stepper {
-  const d = model.size;
-  if (optimizer === 'ef') {
-    const G = params instanceof Float64Array ? new Float64Array(maxBatch * d) : new Float32Array(maxBatch * d);
-    const opt = new EmpiricalFisherOptimizer(params, {
-      lr: hp.lr,
-      damping: hp.damping,
-      decay: hp.decay,
-      representation: 'auto',
-      lossChangeBound: hp.lossChangeBound,
-    });
+export function createStepper(optimizer: OptimizerName, model: DenseNetwork, params: FloatArray, hp: Hyperparameters): Stepper {
+  if (optimizer === 'sgd' || optimizer === 'adam') {
+    const grad = params instanceof Float64Array ? new Float64Array(model.size) : new Float32Array(model.size);
+    const opt = optimizer === 'sgd' ? new SGD(params, { lr: hp.lr, momentum: hp.momentum }) : new Adam(params, { lr: hp.lr });
     return {
-      step(x, labels, n) {
-        const rows = G.subarray(0, n * d);
-        model.perExampleGradients(params, x, labels, n, rows);
-        opt.step(rows, n);
+      step(x, targets, n) {
+        const loss = model.gradient(params, x, targets, n, grad);
+        opt.step(grad);
+        return loss;
       },
-      dispose() {
-        opt.dispose();
-      },
+      dispose() {},
     };
   }
-  const grad = params instanceof Float64Array ? new Float64Array(d) : new Float32Array(d);
-  const opt = optimizer === 'sgd' ? new SGD(params, { lr: hp.lr, momentum: hp.momentum }) : new Adam(params, { lr: hp.lr });
+  const layers = model.sizes.slice(1).map((outputs, l) => ({ inputs: model.sizes[l], outputs, bias: true }));
+  const opt = new EmpiricalFisherOptimizer(params, {
+    lr: hp.lr,
+    damping: hp.damping,
+    decay: hp.decay,
+    momentum: hp.momentum,
+    updateEvery: hp.updateEvery,
+    lossChangeBound: hp.lossChangeBound,
+    precision: hp.precision,
+    ...(optimizer === 'ef'
+      ? { representation: 'auto' as const }
+      : optimizer === 'dense'
+        ? { representation: 'dense' as const, maxBytes: 2 ** 30 }
+        : { representation: optimizer, layers }),
+  });
   return {
-    step(x, labels, n) {
-      model.gradient(params, x, labels, n, grad);
-      opt.step(grad);
+    step(x, targets, n) {
+      const { loss, layers: stats } = model.forwardBackward(params, x, targets, n);
+      opt.stepLayers(stats, n);
+      return loss;
     },
-    dispose() {},
+    dispose() {
+      opt.dispose();
+    },
   };
 }
 
 export function describeHyperparameters(optimizer: OptimizerName, hp: Hyperparameters): string {
   if (optimizer === 'sgd') return `lr ${hp.lr}${hp.momentum ? `, momentum ${hp.momentum}` : ''}`;
   if (optimizer === 'adam') return `lr ${hp.lr}`;
-  return `lr ${hp.lr}, damping ${hp.damping}${hp.decay ? `, decay ${hp.decay}` : ''}${
+  return `lr ${hp.lr}, damping ${hp.damping}${hp.decay ? `, decay ${hp.decay}` : ''}${hp.momentum ? `, momentum ${hp.momentum}` : ''}${
     hp.lossChangeBound !== undefined ? `, ε ${hp.lossChangeBound}` : ''
-  }`;
+  }${hp.updateEvery && hp.updateEvery > 1 ? `, every ${hp.updateEvery}` : ''}${hp.precision === 'f64' ? ', f64' : ''}`;
 }

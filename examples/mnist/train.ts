@@ -1,14 +1,17 @@
 /**
  * The training loop shared by every run: same epochs, batch size and batch order (from the seed)
- * for every optimizer. Wall-clock time counts the optimisation steps only; the per-epoch
- * evaluation on the full train and test sets is not timed.
+ * for every optimizer. Wall-clock time counts the optimisation steps only; the evaluations
+ * (`evalsPerEpoch` times an epoch, on a fixed part of the training set and on the test set) are
+ * not timed.
  */
-import { SeededRandom, type Classifier, type FloatArray } from '../../src/models/index.js';
+import { SeededRandom, type DenseNetwork, type FloatArray } from '../../src/models/index.js';
 import { PIXELS, type Dataset } from './data.js';
 import type { Stepper } from './runs.js';
 
-export interface EpochRecord {
-  /** 0 is the initial model */
+export interface EvalRecord {
+  /** steps taken */
+  step: number;
+  /** epochs done, fractional (0 is the initial model) */
   epoch: number;
   /** seconds of training so far */
   time: number;
@@ -23,12 +26,16 @@ export interface TrainOptions {
   batch: number;
   /** seeds the batch order (the model's initialisation is seeded by the caller) */
   seed: number;
-  /** called after every step and epoch, for a progress display */
-  onProgress?: (p: { epoch: number; step: number; stepsPerEpoch: number; time: number; last?: EpochRecord }) => void;
+  /** evaluations per epoch, evenly spaced in steps (default 1: at the end of each epoch) */
+  evalsPerEpoch?: number;
+  /** the training loss is measured on the first `trainEval` training examples (default: all) */
+  trainEval?: number;
+  /** called after every step and evaluation, for a progress display */
+  onProgress?: (p: { epoch: number; step: number; stepsPerEpoch: number; time: number; last?: EvalRecord }) => void;
 }
 
 export interface TrainResult {
-  history: EpochRecord[];
+  history: EvalRecord[];
   steps: number;
   /** seconds of training (steps only) */
   wallTime: number;
@@ -36,18 +43,26 @@ export interface TrainResult {
   diverged: boolean;
 }
 
-export function train(model: Classifier, params: FloatArray, stepper: Stepper, data: { train: Dataset; test: Dataset }, options: TrainOptions): TrainResult {
+/**
+ * Trains `params` in place. With `model.targets === 'values'` (the autoencoder) each example's
+ * target is its own input.
+ */
+export function train(model: DenseNetwork, params: FloatArray, stepper: Stepper, data: { train: Dataset; test: Dataset }, options: TrainOptions): TrainResult {
   const { epochs, batch } = options;
   const { train: tr, test: te } = data;
+  const values = model.targets === 'values';
   const rng = new SeededRandom(options.seed);
   const order = new Uint32Array(tr.n);
   const bx = new Float32Array(batch * PIXELS);
   const by = new Uint8Array(batch);
   const stepsPerEpoch = Math.ceil(tr.n / batch);
-  const evaluate = (epoch: number, time: number): EpochRecord => {
-    const a = model.evaluate(params, tr.x, tr.labels, tr.n);
-    const b = model.evaluate(params, te.x, te.labels, te.n);
-    return { epoch, time, trainLoss: a.loss, trainAccuracy: a.accuracy, testLoss: b.loss, testAccuracy: b.accuracy };
+  const evals = Math.max(1, Math.min(options.evalsPerEpoch ?? 1, stepsPerEpoch));
+  const trainEval = Math.min(options.trainEval ?? tr.n, tr.n);
+  const trX = tr.x.subarray(0, trainEval * PIXELS);
+  const evaluate = (step: number, time: number): EvalRecord => {
+    const a = model.evaluate(params, trX, values ? trX : tr.labels, trainEval);
+    const b = model.evaluate(params, te.x, values ? te.x : te.labels, te.n);
+    return { step, epoch: step / stepsPerEpoch, time, trainLoss: a.loss, trainAccuracy: a.accuracy, testLoss: b.loss, testAccuracy: b.accuracy };
   };
   const history = [evaluate(0, 0)];
   let time = 0;
@@ -55,6 +70,7 @@ export function train(model: Classifier, params: FloatArray, stepper: Stepper, d
   let diverged = false;
   for (let epoch = 1; epoch <= epochs && !diverged; epoch++) {
     rng.permutation(tr.n, order);
+    let nextEval = 1;
     for (let s = 0; s < stepsPerEpoch; s++) {
       const start = s * batch;
       const n = Math.min(batch, tr.n - start);
@@ -65,7 +81,7 @@ export function train(model: Classifier, params: FloatArray, stepper: Stepper, d
       }
       const t0 = performance.now();
       try {
-        stepper.step(bx, by, n);
+        stepper.step(bx, values ? bx : by, n);
       } catch (err) {
         // a diverged run hands NaN gradients to the optimizer, which rejects them
         if (!(err instanceof RangeError)) throw err;
@@ -75,11 +91,27 @@ export function train(model: Classifier, params: FloatArray, stepper: Stepper, d
       time += (performance.now() - t0) / 1000;
       steps++;
       options.onProgress?.({ epoch, step: s + 1, stepsPerEpoch, time });
+      // evaluation points at ⌈k·stepsPerEpoch/evals⌉ steps into the epoch, k = 1 … evals
+      if (s + 1 === Math.ceil((nextEval * stepsPerEpoch) / evals)) {
+        const record = evaluate(steps, time);
+        history.push(record);
+        nextEval++;
+        if (!Number.isFinite(record.trainLoss)) {
+          diverged = true;
+          break;
+        }
+        options.onProgress?.({ epoch, step: s + 1, stepsPerEpoch, time, last: record });
+      }
     }
-    const record = evaluate(epoch, time);
-    history.push(record);
-    diverged ||= !Number.isFinite(record.trainLoss);
-    options.onProgress?.({ epoch, step: stepsPerEpoch, stepsPerEpoch, time, last: record });
   }
   return { history, steps, wallTime: time, diverged };
+}
+
+/**
+ * Seconds of training until the training loss first reached `target` (≤), from the evaluation
+ * points (so a resolution of one evaluation interval); undefined if it never did.
+ */
+export function timeToTarget(history: readonly EvalRecord[], target: number): number | undefined {
+  for (const r of history) if (r.trainLoss <= target) return r.time;
+  return undefined;
 }

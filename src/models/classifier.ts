@@ -5,7 +5,8 @@
  * - `params` is one flat Float32Array or Float64Array in the layer kit's layout: layer after
  *   layer, W row-major (outputs × inputs: W[o][i] at o·inputs + i), then b (outputs).
  * - `x` holds n inputs of length `inputs`, row-major: x[i·inputs + j].
- * - `labels` holds n class indices in 0 … classes−1.
+ * - `labels` holds n class indices in 0 … classes−1; for a model with real-valued targets
+ *   (`targets: 'values'`, e.g. an autoencoder) it is a float array of n × outputs targets instead.
  * - the per-example gradient matrix G is n × d row-major: row i is ∇ℓ_i(θ), flattened in the
  *   same layout as `params`. That is the matrix `EmpiricalFisher.update(G, n)` and
  *   `EmpiricalFisherOptimizer.step(G, n)` take; `forwardBackward` gives the layer kit's
@@ -20,11 +21,21 @@ export type { DenseLayerStats, FloatArray };
 /** Class indices: a Uint8Array, Int32Array, plain array… */
 export type Labels = ArrayLike<number>;
 
+/**
+ * What a model trains against: class indices (`Labels`), or, for a model with
+ * `targets === 'values'`, n × outputs real targets (row-major, a Float32Array or Float64Array).
+ */
+export type Targets = Labels | FloatArray;
+
 /** Mean loss and accuracy over a set. */
 export interface Evaluation {
   /** the mean loss (cross-entropy in nats, or ½‖z − onehot‖² for squared error) */
   loss: number;
-  /** fraction of examples whose largest output is the label, in [0, 1] */
+  /**
+   * fraction of examples whose largest output is the label, in [0, 1]; with real-valued targets,
+   * the fraction of the n·outputs entries on the same side of ½ as their target (the output
+   * taken through the sigmoid for 'bernoulli-cross-entropy')
+   */
   accuracy: number;
 }
 
@@ -49,8 +60,10 @@ export interface Classifier {
   readonly name: string;
   /** input length (784 for MNIST) */
   readonly inputs: number;
-  /** number of classes (10 for MNIST) */
+  /** number of classes (10 for MNIST): the length of an output */
   readonly classes: number;
+  /** 'labels' (class indices, the default) or 'values' (n × classes real targets) */
+  readonly targets?: 'labels' | 'values';
   /** number of parameters d: the length of `params` and of one row of G */
   readonly size: number;
 
@@ -61,19 +74,19 @@ export interface Classifier {
   logits(params: FloatArray, x: FloatArray, n: number, out?: Float64Array): Float64Array;
 
   /** Mean loss and accuracy of n examples. */
-  evaluate(params: FloatArray, x: FloatArray, labels: Labels, n: number): Evaluation;
+  evaluate(params: FloatArray, x: FloatArray, labels: Targets, n: number): Evaluation;
 
   /** The mean gradient ḡ = (1/n) Σ ∇ℓ_i, length d; returns the mean loss of the batch. */
-  gradient(params: FloatArray, x: FloatArray, labels: Labels, n: number, out: FloatArray): number;
+  gradient(params: FloatArray, x: FloatArray, labels: Targets, n: number, out: FloatArray): number;
 
   /** The n × d per-example gradients, row i = ∇ℓ_i; returns the mean loss of the batch. */
-  perExampleGradients(params: FloatArray, x: FloatArray, labels: Labels, n: number, out: FloatArray): number;
+  perExampleGradients(params: FloatArray, x: FloatArray, labels: Targets, n: number, out: FloatArray): number;
 
   /**
    * One forward and backward pass: each layer's A and E (the layer kit's statistics), the mean
    * loss and, into `options.gradient` (length d) when given, the mean gradient.
    */
-  forwardBackward(params: FloatArray, x: FloatArray, labels: Labels, n: number, options?: { gradient?: FloatArray }): ForwardBackward;
+  forwardBackward(params: FloatArray, x: FloatArray, labels: Targets, n: number, options?: { gradient?: FloatArray }): ForwardBackward;
 }
 
 function isFloatArray(x: unknown): x is FloatArray {
@@ -81,7 +94,7 @@ function isFloatArray(x: unknown): x is FloatArray {
 }
 
 /** Checks shapes shared by every model call; throws a RangeError (TypeError) naming the argument. */
-export function checkBatch(model: Classifier, params: FloatArray, x: FloatArray, n: number, labels?: Labels): void {
+export function checkBatch(model: Classifier, params: FloatArray, x: FloatArray, n: number, labels?: Targets): void {
   if (!isFloatArray(params)) throw new TypeError('params must be a Float32Array or a Float64Array');
   if (!isFloatArray(x)) throw new TypeError('x must be a Float32Array or a Float64Array');
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`n must be an integer ≥ 0, got ${n}`);
@@ -91,7 +104,9 @@ export function checkBatch(model: Classifier, params: FloatArray, x: FloatArray,
   if (x.length < n * model.inputs) {
     throw new RangeError(`x has length ${x.length}, expected at least n·inputs = ${n * model.inputs}`);
   }
-  if (labels !== undefined) {
+  if (labels !== undefined && model.targets === 'values') {
+    checkTargets(model, labels, n, -Infinity, Infinity);
+  } else if (labels !== undefined) {
     if (labels === null || typeof labels !== 'object' || typeof labels.length !== 'number') {
       throw new TypeError('labels must be an array of class indices');
     }
@@ -101,6 +116,22 @@ export function checkBatch(model: Classifier, params: FloatArray, x: FloatArray,
       if (!Number.isInteger(c) || c < 0 || c >= model.classes) {
         throw new RangeError(`labels[${i}] is ${c}, expected an integer in 0 … ${model.classes - 1}`);
       }
+    }
+  }
+}
+
+/**
+ * Checks real targets: a float array of at least n·classes finite values in [lo, hi]; a
+ * RangeError names the first bad index.
+ */
+export function checkTargets(model: Classifier, targets: Targets, n: number, lo: number, hi: number): void {
+  if (!isFloatArray(targets)) throw new TypeError(`targets must be a Float32Array or a Float64Array (${model.name} has real-valued targets)`);
+  const m = n * model.classes;
+  if (targets.length < m) throw new RangeError(`targets has length ${targets.length}, expected at least n·outputs = ${m}`);
+  for (let i = 0; i < m; i++) {
+    const t = targets[i];
+    if (!(Number.isFinite(t) && t >= lo && t <= hi)) {
+      throw new RangeError(`targets[${i}] is ${t}, expected ${lo === -Infinity ? 'a finite number' : `a number in [${lo}, ${hi}]`}`);
     }
   }
 }

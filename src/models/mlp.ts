@@ -21,10 +21,10 @@
  * const { layers } = model.forwardBackward(params, x, labels, n);
  * opt.stepLayers(layers, n);                                   // or without G at all
  */
-import { DenseNetwork, type Activation, type Loss } from './network.js';
+import { DenseNetwork, type Activation, type Loss, type TargetKind } from './network.js';
 import type { Precision } from '../index.js';
 
-export type { Activation, Loss };
+export type { Activation, Loss, TargetKind };
 
 export interface MLPOptions {
   /** layer widths, inputs first and classes last, e.g. [784, 1024, 1024, 10]; overrides inputs, hidden and classes */
@@ -37,8 +37,17 @@ export interface MLPOptions {
   classes?: number;
   /** hidden activation: 'tanh' (default), 'relu' or 'sigmoid' */
   activation?: Activation;
-  /** 'softmax-cross-entropy' (default) or 'squared-error' (½‖z − onehot(y)‖²) */
+  /**
+   * 'softmax-cross-entropy' (default), 'squared-error' (½‖z − onehot(y)‖², or ½‖z − t‖² with
+   * real targets) or 'bernoulli-cross-entropy' (sigmoid outputs against targets t ∈ [0, 1]:
+   * Σ_k −t_k log σ(z_k) − (1 − t_k) log(1 − σ(z_k)); e.g. pixels for an autoencoder)
+   */
   loss?: Loss;
+  /**
+   * 'labels' (class indices) or 'values' (n × outputs real targets, passed where the labels go);
+   * default 'values' for 'bernoulli-cross-entropy', else 'labels'
+   */
+  targets?: TargetKind;
   /** precision of the arithmetic; default: that of `params` in each call */
   precision?: Precision;
 }
@@ -56,7 +65,7 @@ export class MLP extends DenseNetwork {
       sizes = [options.inputs ?? 784, ...(typeof hidden === 'number' ? [hidden] : hidden), options.classes ?? 10];
     }
     const activation = options.activation ?? 'tanh';
-    super(`mlp-${String(activation)}`, { sizes, activation, loss: options.loss, precision: options.precision });
+    super(`mlp-${String(activation)}`, { sizes, activation, loss: options.loss, targets: options.targets, precision: options.precision });
     this.hidden = this.sizes.slice(1, -1);
   }
 }

@@ -4,7 +4,12 @@
  * memory: each layer one gemm (plus the bias rows), the activations, their derivatives and the loss
  * in wasm (assembly/models.ts), so the results are the same bits in every engine.
  *
- * Backward: E_L = ∂ℓ/∂y_L per example (softmax(z) − onehot, or z − onehot), then
+ * Losses: softmax cross-entropy and squared error against class labels (one-hot), and, with
+ * real-valued targets t (`targets: 'values'`, e.g. pixels for an autoencoder), squared error
+ * ½‖z − t‖² and Bernoulli cross-entropy of sigmoid outputs, Σ_k −t_k log σ(z_k) − (1 − t_k)
+ * log(1 − σ(z_k)), for t ∈ [0, 1].
+ *
+ * Backward: E_L = ∂ℓ/∂y_L per example (softmax(z) − onehot, z − onehot, z − t or σ(z) − t), then
  * E_{l−1} = (E_l W_l) ∘ act′(H_{l−1}). Each layer's inputs A_l and E_l are the layer kit's
  * statistics; the mean gradient and the rows of G come from the layer kit (src/layers/inwasm.ts).
  *
@@ -15,15 +20,17 @@ import { __internal } from '../index.js';
 import type { FloatArray, Precision } from '../index.js';
 import type { Engine } from '../engine.js';
 import type { LayerInWasm } from '../layers/inwasm.js';
-import { checkBatch, checkOut, type Classifier, type DenseLayerStats, type Evaluation, type ForwardBackward, type Labels } from './classifier.js';
+import { checkBatch, checkOut, checkTargets, type Classifier, type DenseLayerStats, type Evaluation, type ForwardBackward, type Targets } from './classifier.js';
 import { SeededRandom } from './random.js';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid';
-export type Loss = 'softmax-cross-entropy' | 'squared-error';
+export type Loss = 'softmax-cross-entropy' | 'squared-error' | 'bernoulli-cross-entropy';
+/** what the loss compares the outputs with: class indices, or n × outputs real values */
+export type TargetKind = 'labels' | 'values';
 
 /** the kernels' numbers (assembly/models.ts) */
 const ACTIVATIONS: Record<Activation, number> = { tanh: 0, relu: 1, sigmoid: 2 };
-const LOSSES: Record<Loss, number> = { 'softmax-cross-entropy': 0, 'squared-error': 1 };
+const LOSSES: Record<Loss, number> = { 'softmax-cross-entropy': 0, 'squared-error': 1, 'bernoulli-cross-entropy': 2 };
 /** rows per forward pass in logits() and evaluate(): bounds the wasm memory a large set takes */
 const CHUNK = 1024;
 
@@ -38,7 +45,7 @@ interface Pass {
   m: number;
   /** parameters (d) */
   w: number;
-  /** labels (m i32), or 0 */
+  /** labels (m i32), real targets (m × outputs), or 0 */
   y: number;
   /** act[0] = x (m × sizes[0]); act[l] = the output of layer l (m × sizes[l]), logits last */
   act: number[];
@@ -52,8 +59,17 @@ export interface DenseNetworkOptions {
   sizes: readonly number[];
   /** the activation of every hidden layer (default 'tanh') */
   activation?: Activation;
-  /** default 'softmax-cross-entropy' */
+  /**
+   * 'softmax-cross-entropy' (default), 'squared-error' or 'bernoulli-cross-entropy' (sigmoid
+   * outputs against targets in [0, 1]; real-valued targets only)
+   */
   loss?: Loss;
+  /**
+   * 'labels' (class indices; the default) or 'values' (n × outputs real targets, passed where
+   * the labels go): 'values' for 'squared-error' or 'bernoulli-cross-entropy' (where it is the
+   * default)
+   */
+  targets?: TargetKind;
   /** the precision of the arithmetic; default: that of `params` in each call */
   precision?: Precision;
 }
@@ -68,6 +84,7 @@ export class DenseNetwork implements Classifier {
   readonly sizes: readonly number[];
   readonly activation: Activation;
   readonly loss: Loss;
+  readonly targets: TargetKind;
   /** the precision of the arithmetic, or undefined: that of `params` in each call */
   readonly precision: Precision | undefined;
   /** offsets of W_l in params */
@@ -89,7 +106,17 @@ export class DenseNetwork implements Classifier {
       throw new RangeError(`activation must be 'tanh', 'relu' or 'sigmoid', got ${String(activation)}`);
     }
     const loss = options.loss ?? 'softmax-cross-entropy';
-    if (!Object.hasOwn(LOSSES, loss)) throw new RangeError(`loss must be 'softmax-cross-entropy' or 'squared-error', got ${String(loss)}`);
+    if (!Object.hasOwn(LOSSES, loss)) {
+      throw new RangeError(`loss must be 'softmax-cross-entropy', 'squared-error' or 'bernoulli-cross-entropy', got ${String(loss)}`);
+    }
+    const targets = options.targets ?? (loss === 'bernoulli-cross-entropy' ? 'values' : 'labels');
+    if (targets !== 'labels' && targets !== 'values') throw new RangeError(`targets must be 'labels' or 'values', got ${String(targets)}`);
+    if (targets === 'labels' && loss === 'bernoulli-cross-entropy') {
+      throw new RangeError("targets must be 'values' for loss 'bernoulli-cross-entropy' (targets in [0, 1])");
+    }
+    if (targets === 'values' && loss === 'softmax-cross-entropy') {
+      throw new RangeError("targets must be 'labels' for loss 'softmax-cross-entropy' (use 'bernoulli-cross-entropy' or 'squared-error' for real targets)");
+    }
     const precision = options.precision;
     if (precision !== undefined && precision !== 'f32' && precision !== 'f64') {
       throw new RangeError(`precision must be 'f32' or 'f64', got ${String(precision)}`);
@@ -100,6 +127,7 @@ export class DenseNetwork implements Classifier {
     this.classes = sizes[sizes.length - 1];
     this.activation = activation;
     this.loss = loss;
+    this.targets = targets;
     this.precision = precision;
     this.offsets = [];
     let d = 0;
@@ -147,27 +175,35 @@ export class DenseNetwork implements Classifier {
     return z;
   }
 
-  evaluate(params: FloatArray, x: FloatArray, labels: Labels, n: number): Evaluation {
-    checkBatch(this, params, x, n, labels);
+  evaluate(params: FloatArray, x: FloatArray, labels: Targets, n: number): Evaluation {
+    this.check(params, x, n, labels);
     let loss = 0;
     let correct = 0;
     const C = this.classes;
+    const values = this.targets === 'values';
+    // an output of a sigmoid is above ½ when its logit is above 0
+    const threshold = this.loss === 'bernoulli-cross-entropy' ? 0 : 0.5;
     this.chunks(params, x, n, labels, (pass, _i0, m) => {
       const z = pass.act[this.depth];
-      loss += pass.e.k('loss_sum', pass.p)(LOSSES[this.loss], m, C, z, C, pass.y);
-      correct += pass.e.k('count_correct', pass.p)(m, C, z, C, pass.y);
+      if (values) {
+        loss += pass.e.k('loss_sum_values', pass.p)(LOSSES[this.loss], m, C, z, C, pass.y, C);
+        correct += pass.e.k('count_agree', pass.p)(m, C, z, C, pass.y, C, threshold);
+      } else {
+        loss += pass.e.k('loss_sum', pass.p)(LOSSES[this.loss], m, C, z, C, pass.y);
+        correct += pass.e.k('count_correct', pass.p)(m, C, z, C, pass.y);
+      }
     });
-    return { loss: n > 0 ? loss / n : 0, accuracy: n > 0 ? correct / n : 0 };
+    return { loss: n > 0 ? loss / n : 0, accuracy: n > 0 ? correct / (values ? n * C : n) : 0 };
   }
 
-  gradient(params: FloatArray, x: FloatArray, labels: Labels, n: number, out: FloatArray): number {
-    checkBatch(this, params, x, n, labels);
+  gradient(params: FloatArray, x: FloatArray, labels: Targets, n: number, out: FloatArray): number {
+    this.check(params, x, n, labels);
     checkOut('out', out, this.size, 'd');
     return this.pass(params, x, labels, n, (pass) => this.meanGradient(pass, out));
   }
 
-  perExampleGradients(params: FloatArray, x: FloatArray, labels: Labels, n: number, out: FloatArray): number {
-    checkBatch(this, params, x, n, labels);
+  perExampleGradients(params: FloatArray, x: FloatArray, labels: Targets, n: number, out: FloatArray): number {
+    this.check(params, x, n, labels);
     checkOut('out', out, n * this.size, 'n·d');
     return this.pass(params, x, labels, n, (pass) => {
       const { e, p } = pass;
@@ -192,8 +228,8 @@ export class DenseNetwork implements Classifier {
    * const { loss, layers } = model.forwardBackward(params, x, labels, n);
    * opt.stepLayers(layers, n);     // the same step as opt.step(G, n), without forming G
    */
-  forwardBackward(params: FloatArray, x: FloatArray, labels: Labels, n: number, options: { gradient?: FloatArray } = {}): ForwardBackward {
-    checkBatch(this, params, x, n, labels);
+  forwardBackward(params: FloatArray, x: FloatArray, labels: Targets, n: number, options: { gradient?: FloatArray } = {}): ForwardBackward {
+    this.check(params, x, n, labels);
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const gradient = options.gradient;
     if (gradient !== undefined) checkOut('options.gradient', gradient, this.size, 'd');
@@ -207,6 +243,12 @@ export class DenseNetwork implements Classifier {
       if (gradient) this.meanGradient(pass, gradient);
     });
     return gradient ? { loss, layers: list, gradient } : { loss, layers: list };
+  }
+
+  /** The shape checks, and the targets' range for real-valued targets. */
+  private check(params: FloatArray, x: FloatArray, n: number, targets: Targets): void {
+    checkBatch(this, params, x, n, targets);
+    if (this.loss === 'bernoulli-cross-entropy') checkTargets(this, targets, n, 0, 1);
   }
 
   private precisionFor(params: FloatArray): Precision {
@@ -225,7 +267,8 @@ export class DenseNetwork implements Classifier {
       return ptr;
     };
     try {
-      const pass: Pass = { e, p, m, w: take(this.size * S), y: withLabels ? take(m * 4) : 0, act: [], err: [], ptrs };
+      const targetBytes = this.targets === 'values' ? m * this.classes * S : m * 4;
+      const pass: Pass = { e, p, m, w: take(this.size * S), y: withLabels ? take(targetBytes) : 0, act: [], err: [], ptrs };
       for (let l = 0; l <= this.depth; l++) pass.act.push(take(m * this.sizes[l] * S));
       if (backward) for (let l = 0; l < this.depth; l++) pass.err.push(take(m * this.sizes[l + 1] * S));
       e.put(p, pass.w, params);
@@ -236,10 +279,13 @@ export class DenseNetwork implements Classifier {
   }
 
   /** Copies x rows [i0, i0 + m) and their labels into the pass. */
-  private load(pass: Pass, x: FloatArray, labels: Labels | undefined, i0: number, m: number): void {
+  private load(pass: Pass, x: FloatArray, labels: Targets | undefined, i0: number, m: number): void {
     const I = this.inputs;
     pass.e.put(pass.p, pass.act[0], x.subarray(i0 * I, (i0 + m) * I));
-    if (labels) {
+    if (labels && this.targets === 'values') {
+      const C = this.classes;
+      pass.e.put(pass.p, pass.y, (labels as FloatArray).subarray(i0 * C, (i0 + m) * C));
+    } else if (labels) {
       const y = new Int32Array(pass.e.memory.buffer, pass.y, m);
       for (let i = 0; i < m; i++) y[i] = labels[i0 + i];
     }
@@ -268,8 +314,11 @@ export class DenseNetwork implements Classifier {
     const S = bytes(p);
     const L = this.depth;
     const C = this.classes;
-    const lossKernel = this.loss === 'softmax-cross-entropy' ? 'softmax_xent' : 'squared_error';
-    const total = e.k(lossKernel, p)(m, C, pass.act[L], C, pass.y, pass.err[L - 1], C);
+    const z = pass.act[L];
+    const total =
+      this.targets === 'values'
+        ? e.k(this.loss === 'bernoulli-cross-entropy' ? 'sigmoid_xent' : 'squared_error_values', p)(m, C, z, C, pass.y, C, pass.err[L - 1], C)
+        : e.k(this.loss === 'softmax-cross-entropy' ? 'softmax_xent' : 'squared_error', p)(m, C, z, C, pass.y, pass.err[L - 1], C);
     const kind = ACTIVATIONS[this.activation];
     for (let l = L - 1; l > 0; l--) {
       const ni = this.sizes[l];
@@ -282,7 +331,7 @@ export class DenseNetwork implements Classifier {
   }
 
   /** A whole batch forward and backward in one pass; `f` reads the results; returns the mean loss. */
-  private pass(params: FloatArray, x: FloatArray, labels: Labels, n: number, f: (pass: Pass) => void): number {
+  private pass(params: FloatArray, x: FloatArray, labels: Targets, n: number, f: (pass: Pass) => void): number {
     return this.withPass(params, n, true, true, (pass) => {
       let total = 0;
       if (n > 0) {
@@ -296,7 +345,7 @@ export class DenseNetwork implements Classifier {
   }
 
   /** Forward only, CHUNK rows at a time: `f(pass, i0, m)` after each chunk. */
-  private chunks(params: FloatArray, x: FloatArray, n: number, labels: Labels | undefined, f: (pass: Pass, i0: number, m: number) => void): void {
+  private chunks(params: FloatArray, x: FloatArray, n: number, labels: Targets | undefined, f: (pass: Pass, i0: number, m: number) => void): void {
     if (n === 0) return;
     const rows = Math.min(n, CHUNK);
     this.withPass(params, rows, labels !== undefined, false, (pass) => {

@@ -325,6 +325,22 @@ export function runBattery(ef: Library, models?: ModelsLibrary): BatteryResult {
         const ev = model.evaluate(params, x, labels, n);
         put(`models.${p}.${name}.evaluate`, new Float64Array([ev.loss, ev.accuracy]));
       }
+      // real-valued targets in [0, 1] (pixels), a 37–19–13–37 autoencoder-shaped MLP
+      const targets = modelInputs.fill(new T(n * 37));
+      for (let i = 0; i < targets.length; i++) targets[i] = i % 5 === 0 ? 0 : i % 7 === 0 ? 1 : targets[i] + 0.5;
+      for (const loss of ['bernoulli-cross-entropy', 'squared-error'] as const) {
+        const model = new models.MLP({ sizes: [37, 19, 13, 37], activation: 'sigmoid', loss, targets: 'values' });
+        const name = `autoencoder.${loss}`;
+        const params = modelInputs.fill(new T(model.size));
+        for (let i = 0; i < params.length; i++) params[i] *= 4;
+        const G = new T(n * model.size);
+        put(`models.${p}.${name}.loss`, model.perExampleGradients(params, x, targets, n, G));
+        put(`models.${p}.${name}.G`, G);
+        const fb = model.forwardBackward(params, x, targets, n);
+        fb.layers.forEach((s, l) => put(`models.${p}.${name}.E${l}`, s.E));
+        const ev = model.evaluate(params, x, targets, n);
+        put(`models.${p}.${name}.evaluate`, new Float64Array([ev.loss, ev.accuracy]));
+      }
     }
   }
   return out;
