@@ -28,8 +28,7 @@
  */
 import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
-import { allocAll, copyOut, scalePow2, type FisherStore, type Holder, type StoreState } from './stores.js';
-import * as check from './validate.js';
+import { allocAll, copyOut, floatType, freeHolder, scalePow2, StateFields, type FisherStore, type Holder, type StoreSpec, type StoreState } from './stores.js';
 import type { LayerInWasm } from './layers/inwasm.js';
 import type { KroneckerDamping } from './fisher.js';
 
@@ -141,6 +140,16 @@ abstract class KroneckerBase {
     this.holder = { e, ptrs: allocAll(e, sizes) };
   }
 
+  /** the factors Ā and S of a saved state (the part both stores share); returns the checker */
+  protected static checkFactors(state: Record<string, unknown>, spec: StoreSpec, prefix: string): StateFields {
+    const g = geometry(spec.layers!);
+    const F = floatType(spec.precision);
+    const f = new StateFields(state, prefix);
+    f.array('A', F, g.aTotal);
+    f.array('S', F, g.sTotal);
+    return f;
+  }
+
   protected get aArea(): number {
     return this.holder.ptrs[0];
   }
@@ -149,6 +158,17 @@ abstract class KroneckerBase {
   }
   protected at(area: number, elementOffset: number): number {
     return area + elementOffset * BYTES[this.precision];
+  }
+
+  /**
+   * A layer's p × p and q × q matrices in area 2 (or a replacement at base): all p × p ones, then
+   * all q × q ones ('kronecker': U_Āᵀ, U_Sᵀ or the π-damped inverses; 'ekfac': the basis)
+   */
+  protected zA(l: Geometry, base = this.holder.ptrs[2]): number {
+    return this.at(base, l.aOff);
+  }
+  protected zS(l: Geometry, base = this.holder.ptrs[2]): number {
+    return this.at(base, this.aTotal + l.sOff);
   }
 
   /** ā rows (n × p, ld p) at dst from A (n × inputs) at ap, with a 1 appended to each row. */
@@ -303,8 +323,7 @@ abstract class KroneckerBase {
   }
 
   free(): void {
-    for (const p of this.holder.ptrs) this.e.free(p);
-    this.holder.ptrs = [];
+    freeHolder(this.holder);
   }
 
   /** the shapes of the layers (for checks) */
@@ -356,16 +375,22 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
     return (2 * (g.aTotal + g.sTotal) + (damping === 'exact' ? values + g.vTotal : 0)) * BYTES[precision];
   }
 
+  /** the factor area: per layer U_Āᵀ, U_Sᵀ (or the two inverses), then for 'exact' the eigenvalues and the denominators */
+  static factorLength(spec: StoreSpec): number {
+    const g = geometry(spec.layers!);
+    let values = 0;
+    for (const l of g.layers) values += l.p + l.q;
+    return spec.kroneckerDamping === 'pi' ? g.aTotal + g.sTotal : g.aTotal + g.sTotal + values + g.vTotal;
+  }
+
+  static checkState(state: Record<string, unknown>, spec: StoreSpec, prefix = 'state.store'): void {
+    KroneckerBase.checkFactors(state, spec, prefix);
+  }
+
   private get fArea(): number {
     return this.holder.ptrs[2];
   }
-  /** offsets in the factor area: U_Āᵀ / L_Ā, U_Sᵀ / L_S, λ_Ā, λ_S, denominators */
-  private zA(l: Geometry, base = this.fArea): number {
-    return this.at(base, l.aOff);
-  }
-  private zS(l: Geometry, base = this.fArea): number {
-    return this.at(base, this.aTotal + l.sOff);
-  }
+  /** the factor area: U_Āᵀ / Ā_π⁻¹ and U_Sᵀ / S_π⁻¹ (zA, zS), then λ_Ā, λ_S, the denominators */
   private valuesBase(): number {
     return this.aTotal + this.sTotal;
   }
@@ -408,7 +433,7 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
       // into a new factor area, swapped in when every eigendecomposition succeeded: an error
       // leaves the factor held (possibly of an older F, still in use) as it was
       const m = Math.max(this.maxP, this.maxQ);
-      const fresh = e.alloc(this.factorLength() * b);
+      const fresh = e.alloc(this.heldFactorLength() * b);
       try {
         withScratch(e, [m * m * b, eighWork(e, precision, m)], ([tmp, ew]) => {
           this.layers.forEach((l, k) => {
@@ -559,7 +584,7 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
   }
 
   factorState(): FloatArray {
-    return copyOut(this.e, this.precision, this.fArea, this.factorLength());
+    return copyOut(this.e, this.precision, this.fArea, this.heldFactorLength());
   }
 
   restoreFactor(factor: FloatArray): void {
@@ -568,7 +593,7 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
   }
 
   /** elements of factorState() */
-  factorLength(): number {
+  private heldFactorLength(): number {
     return this.damping === 'exact' ? this.denBase() + this.vTotal : this.aTotal + this.sTotal;
   }
 
@@ -580,8 +605,8 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
     this.loadFactors(state);
   }
 
-  merge(other: KroneckerStore, a: number, b: number, sRel = 1): void {
-    this.mergeFactors(other, a, b, sRel);
+  merge(other: FisherStore, a: number, b: number, sRel = 1): void {
+    this.mergeFactors(other as KroneckerStore, a, b, sRel);
   }
 }
 
@@ -609,6 +634,20 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
     return (2 * (g.aTotal + g.sTotal) + 2 * g.vTotal) * BYTES[precision];
   }
 
+  static factorLength(spec: StoreSpec): number {
+    return geometry(spec.layers!).vTotal;
+  }
+
+  /** the factors, D (≥ 0), the basis and its flags */
+  static checkState(state: Record<string, unknown>, spec: StoreSpec, prefix = 'state.store'): void {
+    const f = KroneckerBase.checkFactors(state, spec, prefix);
+    const g = geometry(spec.layers!);
+    const F = floatType(spec.precision);
+    f.array('D', F, g.vTotal, 0);
+    f.array('basis', F, g.aTotal + g.sTotal);
+    for (const k of ['hasBasis', 'basisDue']) f.field(k, state[k] === 0 || state[k] === 1, '0 or 1', state[k]);
+  }
+
   private get uArea(): number {
     return this.holder.ptrs[2];
   }
@@ -617,12 +656,6 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
   }
   private get denArea(): number {
     return this.holder.ptrs[4];
-  }
-  private zA(l: Geometry, base = this.uArea): number {
-    return this.at(base, l.aOff);
-  }
-  private zS(l: Geometry, base = this.uArea): number {
-    return this.at(base, this.aTotal + l.sOff);
   }
 
   private identityBasis(): void {
@@ -837,11 +870,6 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
     this.e.put(this.precision, this.denArea, factor);
   }
 
-  /** elements of factorState() */
-  factorLength(): number {
-    return this.vTotal;
-  }
-
   save(): StoreState {
     return {
       ...this.saveFactors(),
@@ -865,8 +893,9 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
    * other's when this one has none): exact when both share it, as data-parallel copies refreshed
    * together do; a refresh of the basis is then asked for when they differ.
    */
-  merge(other: EkfacStore, a: number, b: number, sRel = 1): void {
+  merge(store: FisherStore, a: number, b: number, sRel = 1): void {
     const { e, precision } = this;
+    const other = store as EkfacStore;
     this.mergeFactors(other, a, b, sRel);
     e.k('axpby', precision)(this.vTotal, b * sRel, other.dArea, a, this.dArea);
     const len = this.aTotal + this.sTotal;
@@ -887,19 +916,7 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
   }
 }
 
-/** @internal the length of factorState() of a store of these shapes */
-export function kroneckerFactorLength(shapes: readonly LayerShape[], kind: 'kronecker' | 'ekfac', damping: KroneckerDamping): number {
-  const g = geometry(shapes);
-  if (kind === 'ekfac') return g.vTotal;
-  let values = 0;
-  for (const l of g.layers) values += l.p + l.q;
-  return damping === 'exact' ? g.aTotal + g.sTotal + values + g.vTotal : g.aTotal + g.sTotal;
-}
-
-/**
- * @internal Validates a saved state of these stores (names the bad field): the factors, and for
- * 'ekfac' D (≥ 0), the basis and its flags. `prefix` is how the caller names the object.
- */
+/** @internal Validates a saved state of these stores (see their `checkState`). */
 export function checkKroneckerState(
   st: Record<string, unknown>,
   kind: 'kronecker' | 'ekfac',
@@ -907,26 +924,7 @@ export function checkKroneckerState(
   shapes: readonly LayerShape[],
   prefix = 'state.store',
 ): void {
-  const g = geometry(shapes);
-  const F = precision === 'f32' ? Float32Array : Float64Array;
-  const arr = (name: string, len: number, min?: number) => {
-    const v = st[name];
-    if (!(v instanceof F)) throw new TypeError(`${prefix}.${name} must be a ${F.name}, got ${check.describe(v)}`);
-    if (v.length !== len) throw new RangeError(`${prefix}.${name} has length ${v.length}, expected ${len}`);
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i];
-      if (!Number.isFinite(x) || (min !== undefined && x < min)) {
-        throw new RangeError(`${prefix}.${name}[${i}] is ${x}: expected a finite number${min !== undefined ? ` ≥ ${min}` : ''}`);
-      }
-    }
-  };
-  arr('A', g.aTotal);
-  arr('S', g.sTotal);
-  if (kind === 'ekfac') {
-    arr('D', g.vTotal, 0);
-    arr('basis', g.aTotal + g.sTotal);
-    for (const f of ['hasBasis', 'basisDue']) {
-      if (st[f] !== 0 && st[f] !== 1) throw new RangeError(`${prefix}.${f} must be 0 or 1, got ${check.describe(st[f])}`);
-    }
-  }
+  const spec = { d: geometry(shapes).d, precision, layers: shapes };
+  if (kind === 'ekfac') EkfacStore.checkState(st, spec, prefix);
+  else KroneckerStore.checkState(st, spec, prefix);
 }
