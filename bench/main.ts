@@ -28,6 +28,7 @@ import { formatThreadsReport, runThreadsBench } from './threads.js';
 import { formatGemmVsSyrk, runGemmVsSyrk, type GemmVsSyrk } from './gemm.js';
 import { formatLayersStep, runLayersStepBench, type LayersStepResult } from './layers-step.js';
 import { formatLayersBench, runLayersBench, type LayersBench } from './layers.js';
+import { formatKroneckerBench, runKroneckerBench, type KroneckerBenchResult } from './kronecker.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -100,7 +101,10 @@ and the layer kit (gram, G v, Gᵀ u) on the MLP 784–1024–1024–10, n = 128
 --filter does not match "layers"). Then opt.stepLayers and F.updateLayers + precondition
 ('lowrank', decay 0) against one forward + backward pass on linalg.gemm of that MLP (784–256–256–10
 with --quick), interleaved, with the peak wasm memory of the layers path against the materialised
-one (skipped when --filter does not match "layers-step").
+one (skipped when --filter does not match "layers-step"). Then an optimizer step with 'kronecker'
+('exact', 'pi') and 'ekfac' (updateEvery 10, refresh and ordinary steps apart) against an SGD step
+of the shipped MLP 784–256–256–10, 784–1024–1024–10 (not with --quick) and 784–32–10, n = 128, with
+the parts timed alone (skipped when --filter does not match "kronecker").
 
 Options:
   --quick            d in {64, 128} with short timings (a few seconds)
@@ -850,9 +854,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
     layersStep = runLayersStepBench({ quick: options.quick });
     write(`\n${formatLayersStep(layersStep)}\n`);
   }
+  // 'kronecker' and 'ekfac' steps against an SGD step of the same model (issue 15)
+  let kronecker: KroneckerBenchResult | undefined;
+  if (!filter || filter.test('kronecker')) {
+    kronecker = runKroneckerBench({ quick: options.quick });
+    write(`\n${formatKroneckerBench(kronecker)}\n`);
+  }
   if (options.json) {
     const saved = JSON.parse(readFileSync(options.json, 'utf8'));
-    writeFileSync(options.json, JSON.stringify({ ...saved, fisher, sketch, gemmVsSyrk, layers: layersBench, layersStep }, null, 2) + '\n');
+    writeFileSync(options.json, JSON.stringify({ ...saved, fisher, sketch, gemmVsSyrk, layers: layersBench, layersStep, kronecker }, null, 2) + '\n');
     write(`\nresults written to ${options.json}\n`);
   }
   return 0;
