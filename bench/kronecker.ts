@@ -283,7 +283,11 @@ function breakdownOf(model: MLP, params: Float32Array, b: { x: Float32Array; y: 
       sx.version++;
       sx.factor(1, 1e-3);
     },
-    denominators: () => sx.factor(1, 1e-3),
+    denominators: () => {
+      // the eigendecompositions held count as current (statistics in between would redo them)
+      sx.eigenVersion = sx.version;
+      sx.factor(1, 1e-3);
+    },
     refreshPi: () => sp.factor(1, 1e-3),
     solveExact: () => sx.solve(g),
     solvePi: () => sp.solve(g),

@@ -33,6 +33,15 @@ import { checkLayers, copyLayersIn, maxAbsGradient, writeLayerRows } from './lay
 /** The damped inverse of 'kronecker': S⊗Ā + λI itself ('exact'), or π-damped factors ('pi'). */
 export type KroneckerDamping = 'exact' | 'pi';
 
+/**
+ * @internal The statistics whose mean gradient ḡ the vector to solve with is (the latest update's,
+ * in wasm memory, this precision): 'kronecker' and 'ekfac' may take ḡ's rotation from them.
+ */
+export interface MeanOf {
+  list: readonly LayerInWasm[];
+  n: number;
+}
+
 /** Bytes of the row chunks 'dense' and 'blockdiag' materialise from layer statistics. */
 const LAYER_CHUNK_BYTES = 16 << 20;
 
@@ -662,13 +671,13 @@ export class EmpiricalFisher {
    * @internal x ← (F + λI)⁻¹ x for a validated vector at xp. With `refresh` false, reuses the last
    * factor even if F changed since (the optimizer's updateEvery); it still factors if there is none.
    */
-  solveInWasm(xp: number, refresh: boolean): void {
+  solveInWasm(xp: number, refresh: boolean, mean?: MeanOf): void {
     const store = this.live();
     const fresh = this.factorValid && this.factorDampingUsed === this._damping;
     // 'ekfac' refactors whenever F changed: its factor is c·D + λ (O(d)), D re-estimated every
     // update; `refresh` concerns its eigenbasis (requestBasisRefresh)
     if (!fresh && (refresh || !this.hasFactor || store instanceof EkfacStore)) this.factor(store);
-    this.solveScaled(store, xp);
+    this.solveScaled(store, xp, mean);
   }
 
   /**
@@ -676,7 +685,7 @@ export class EmpiricalFisher {
    * 'lowrank' holding that whole batch, computed in the span form (exact, no cancellation); on
    * every other path the same as solveInWasm(xp, true).
    */
-  solveLatestMeanInWasm(xp: number, n: number): 'span' | 'woodbury' | 'direct' {
+  solveLatestMeanInWasm(xp: number, n: number, mean?: MeanOf): 'span' | 'woodbury' | 'direct' {
     const store = this.live();
     const fresh = this.factorValid && this.factorDampingUsed === this._damping;
     if (!fresh) this.factor(store);
@@ -688,7 +697,7 @@ export class EmpiricalFisher {
       this.solveScaled(store, xp);
       return 'woodbury';
     }
-    this.solveScaled(store, xp);
+    this.solveScaled(store, xp, mean);
     return 'direct';
   }
 
@@ -981,21 +990,22 @@ export class EmpiricalFisher {
    * x ← (F + λI)⁻¹ x at xp with the factor held (of (F + λI)/σ²): the store's solve, then ÷σ² in
    * float64; a result beyond the precision's range is a RangeError.
    */
-  private solveScaled(store: FisherStore, xp: number): void {
+  private solveScaled(store: FisherStore, xp: number, mean?: MeanOf): void {
     const { e, precision, d } = this;
+    const solve = (sigmaInv: number) => (mean && store.solveMean ? store.solveMean(mean.list, mean.n, xp, sigmaInv) : store.solve(xp));
     if (this.negligibleF) {
       const x = e.view(precision, xp, d);
       const lambda = this._effectiveDamping;
       for (let i = 0; i < d; i++) x[i] = x[i] / lambda;
     } else if (this.sigma2 === 1) {
-      store.solve(xp);
+      solve(1);
     } else {
       // (σ²·c·S + λI)x = g  ⇔  (c·S + (λ/σ²)I)(σx) = g/σ: solve for y = σx with g/σ, then x = y/σ;
       // every intermediate stays of the order of the data, whatever σ is
       const sigma = pow2(exponentOf(this.sigma2) / 2);
       const g = e.view(precision, xp, d);
       for (let i = 0; i < d; i++) g[i] = g[i] / sigma;
-      store.solve(xp);
+      solve(1 / sigma);
       const y = e.view(precision, xp, d);
       for (let i = 0; i < d; i++) y[i] = y[i] / sigma;
     }

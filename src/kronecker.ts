@@ -245,6 +245,72 @@ abstract class KroneckerBase {
     this.e.k('gemm', this.precision)(m, n, k, alpha, a, transA ? m : k, transA ? 1 : 0, b, transB ? k : n, transB ? 1 : 0, beta, c, n, this.e.work);
   }
 
+  /** the denominators of a layer's T (q × p), or 0 for 'pi' (no rotation: Z_S, Z_Ā are the inverses) */
+  protected abstract denominators(l: Geometry): number;
+
+  /**
+   * Whether a layer's T is cheaper from the statistics, (E Z_Sᵀ)ᵀ(Ā Z_Āᵀ): n(p² + q² + pq)
+   * multiply-adds, than from its part V of ḡ, Z_S V Z_Āᵀ: pq(p + q) (so when n is small against p, q).
+   */
+  protected fromStatistics(l: Geometry, n: number): boolean {
+    return n * (l.p * l.p + l.q * l.q + l.p * l.q) < l.p * l.q * (l.p + l.q);
+  }
+
+  /**
+   * x ← the damped inverse applied to x at xp, layer by layer: T = Z_S V Z_Āᵀ (V the layer's part),
+   * then with denominators V = Z_Sᵀ (T ⊘ den) Z_Ā, without V = T ('pi': Z_S, Z_Ā are the symmetric
+   * inverses). With `mean` (x = ḡ/σ, ḡ the mean gradient of the statistics `mean.list`), the
+   * layers where it is cheaper take T from the statistics instead, T = (σ⁻¹/n)·(E Z_Sᵀ)ᵀ(Ā Z_Āᵀ).
+   */
+  protected solveLayers(xp: number, mean?: { list: readonly LayerInWasm[]; n: number; sigmaInv: number }): void {
+    const { e, precision } = this;
+    const b = BYTES[precision];
+    const m = this.maxP * this.maxQ;
+    const n = mean ? mean.n : 0;
+    const rows = mean && this.layers.some((l) => this.fromStatistics(l, n)) ? n : 0;
+    withScratch(e, [m * b, m * b, rows * this.maxP * b, rows * this.maxP * b, rows * this.maxQ * b], ([v, t, abar, at, et]) => {
+      this.layers.forEach((l, k) => {
+        const den = this.denominators(l);
+        if (mean && this.fromStatistics(l, n)) {
+          const s = mean.list[k];
+          let src = s.ap;
+          if (l.bias) {
+            this.augmented(l, s.ap, n, abar);
+            src = abar;
+          }
+          this.gemm(n, l.q, l.q, 1, s.ep, false, this.zS(l), true, 0, et);
+          this.gemm(n, l.p, l.p, 1, src, false, this.zA(l), true, 0, at);
+          this.gemm(l.q, l.p, n, mean.sigmaInv / n, et, true, at, false, 0, v);
+        } else {
+          this.gather(l, xp, v);
+          this.gemm(l.q, l.p, l.q, 1, this.zS(l), false, v, false, 0, t);
+          this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), den !== 0, 0, v);
+        }
+        if (den !== 0) {
+          const vv = e.view(precision, v, l.q * l.p);
+          const dv = e.view(precision, den, l.q * l.p);
+          for (let j = 0; j < l.q * l.p; j++) vv[j] = vv[j] / dv[j];
+          this.gemm(l.q, l.p, l.q, 1, this.zS(l), true, v, false, 0, t);
+          this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), false, 0, v);
+        }
+        this.scatter(l, v, xp);
+      });
+    });
+  }
+
+  solve(xp: number): void {
+    this.solveLayers(xp);
+  }
+
+  /**
+   * x ← (c·F + shift·I)⁻¹ x for x = ḡ/σ at xp, ḡ the mean gradient of the statistics `list`
+   * (E not divided by σ: σ⁻¹ = sigmaInv): the same as `solve`, with T taken from the statistics
+   * where that is cheaper.
+   */
+  solveMean(list: readonly LayerInWasm[], n: number, xp: number, sigmaInv: number): void {
+    this.solveLayers(xp, { list, n, sigmaInv });
+  }
+
   /**
    * Eigenvectors of the m × m symmetric matrix at src (not changed) into z (vector k in row k:
    * z = Uᵀ) and eigenvalues (ascending) into w; tmp (m² elements) and ew (eighWork) are scratch.
@@ -510,33 +576,8 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
     return ta > 0 && ts > 0 ? Math.sqrt((ta / l.p) / (ts / l.q)) : 1;
   }
 
-  solve(xp: number): void {
-    const { e, precision } = this;
-    const b = BYTES[precision];
-    const m = this.maxP * this.maxQ;
-    withScratch(e, [m * b, m * b], ([v, t]) => {
-      for (const l of this.layers) {
-        if (this.damping === 'exact') {
-          this.gather(l, xp, v);
-          // T = U_Sᵀ V U_Ā = Z_S V Z_Āᵀ (z = Uᵀ holds the vectors in rows)
-          this.gemm(l.q, l.p, l.q, 1, this.zS(l), false, v, false, 0, t);
-          this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), true, 0, v);
-          const vv = e.view(precision, v, l.q * l.p);
-          const den = e.view(precision, this.at(this.fArea, this.denBase() + l.vOff), l.q * l.p);
-          for (let j = 0; j < l.q * l.p; j++) vv[j] = vv[j] / den[j];
-          // V = U_S T U_Āᵀ = Z_Sᵀ T Z_Ā
-          this.gemm(l.q, l.p, l.q, 1, this.zS(l), true, v, false, 0, t);
-          this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), false, 0, v);
-          this.scatter(l, v, xp);
-        } else {
-          // S_π⁻¹ V Ā_π⁻¹ with the inverses of the refresh
-          this.gather(l, xp, v);
-          this.gemm(l.q, l.p, l.q, 1, this.zS(l), false, v, false, 0, t);
-          this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), false, 0, v);
-          this.scatter(l, v, xp);
-        }
-      }
-    });
+  protected denominators(l: Geometry): number {
+    return this.damping === 'exact' ? this.at(this.fArea, this.denBase() + l.vOff) : 0;
   }
 
   meanDiagonal(): number {
@@ -764,23 +805,8 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
     return 0;
   }
 
-  solve(xp: number): void {
-    const { e, precision } = this;
-    const b = BYTES[precision];
-    const m = this.maxP * this.maxQ;
-    withScratch(e, [m * b, m * b], ([v, t]) => {
-      for (const l of this.layers) {
-        this.gather(l, xp, v);
-        this.gemm(l.q, l.p, l.q, 1, this.zS(l), false, v, false, 0, t);
-        this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), true, 0, v);
-        const vv = e.view(precision, v, l.q * l.p);
-        const den = e.view(precision, this.at(this.denArea, l.vOff), l.q * l.p);
-        for (let j = 0; j < l.q * l.p; j++) vv[j] = vv[j] / den[j];
-        this.gemm(l.q, l.p, l.q, 1, this.zS(l), true, v, false, 0, t);
-        this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), false, 0, v);
-        this.scatter(l, v, xp);
-      }
-    });
+  protected denominators(l: Geometry): number {
+    return this.at(this.denArea, l.vOff);
   }
 
   /** Σ D / d (the mean diagonal of F/c: the basis is orthonormal) */

@@ -42,6 +42,11 @@ export interface FisherStore {
   factor(c: number, shift: number): number;
   /** x ← (c·S + shift·I)⁻¹ x with the factor of the last successful `factor`, for x at xp (length d). */
   solve(xp: number): void;
+  /**
+   * The same as `solve` for x = ḡ/σ, ḡ the mean gradient of the layers' statistics `list` (E not
+   * divided by σ; σ⁻¹ = sigmaInv), for stores that can work from the statistics where cheaper.
+   */
+  solveMean?(list: readonly LayerInWasm[], n: number, xp: number, sigmaInv: number): void;
   /** a copy of the factor held (stores that keep it apart from S), to save a factor of an older F */
   factorState?(): FloatArray;
   restoreFactor?(factor: FloatArray): void;
