@@ -61,6 +61,10 @@ export interface KroneckerBreakdown {
   solveExact: number;
   solvePi: number;
   solveEkfac: number;
+  /** the step's solve, ḡ's rotation from the statistics where cheaper (solveMean) */
+  solveMeanExact: number;
+  solveMeanPi: number;
+  solveMeanEkfac: number;
   ekfacStatistics: number;
   /** the solve's GEMMs alone (exact: 4 per layer), and the factored form's (E U_S, Ā U_Ā, ẼᵀÃ, then 2 back) */
   solveGemms: number;
@@ -74,7 +78,9 @@ export interface KroneckerFlops {
   solveExact: number;
   solvePi: number;
   statistics: number;
-  factored: number;
+  /** the step's solve (from the statistics on the layers where n(p² + q² + pq) < pq(p + q)) */
+  solveMeanExact: number;
+  solveMeanPi: number;
 }
 
 export interface KroneckerModelResult {
@@ -127,7 +133,8 @@ function flopsOf(sizes: number[], n: number): KroneckerFlops {
   let solveExact = 0;
   let solvePi = 0;
   let statistics = 0;
-  let factored = 0;
+  let solveMeanExact = 0;
+  let solveMeanPi = 0;
   for (let l = 0; l + 1 < sizes.length; l++) {
     const i = sizes[l];
     const q = sizes[l + 1];
@@ -138,9 +145,11 @@ function flopsOf(sizes: number[], n: number): KroneckerFlops {
     solvePi += 2 * q * p * (p + q);
     solveExact += 4 * q * p * (p + q);
     statistics += n * (p * (p + 1) + q * (q + 1));
-    factored += 2 * n * (p * p + q * q) + 2 * n * q * p + 2 * q * p * (p + q);
+    const half = n * (p * p + q * q + p * q) < p * q * (p + q) ? 2 * n * (p * p + q * q + p * q) : 2 * q * p * (p + q);
+    solveMeanPi += half;
+    solveMeanExact += half + 2 * q * p * (p + q);
   }
-  return { forward, backward, meanGradient, solveExact, solvePi, statistics, factored };
+  return { forward, backward, meanGradient, solveExact, solvePi, statistics, solveMeanExact, solveMeanPi };
 }
 
 function runModel(sizes: number[], updateEvery: number, rounds: number, partSamples: number): KroneckerModelResult {
@@ -292,6 +301,9 @@ function breakdownOf(model: MLP, params: Float32Array, b: { x: Float32Array; y: 
     solveExact: () => sx.solve(g),
     solvePi: () => sp.solve(g),
     solveEkfac: () => se.solve(g),
+    solveMeanExact: () => sx.solveMean(list, n, g, 1),
+    solveMeanPi: () => sp.solveMean(list, n, g, 1),
+    solveMeanEkfac: () => se.solveMean(list, n, g, 1),
     ekfacStatistics: () => se.accumulateLayers(list, n, 0.95, w),
     solveGemms: () => {
       for (const l of layers) {
@@ -420,8 +432,9 @@ export function formatKroneckerBench(r: KroneckerBenchResult): string {
       `    optimizer: copy in + checks ${b.copyIn.toFixed(2)}, mean gradient ${b.meanGradient.toFixed(2)}, per-example loss changes Gδ ${b.lossChanges.toFixed(2)}`,
       `    statistics (Ā, S: syrk + augment + mirror) ${b.statistics.toFixed(2)} (syrk alone ${b.syrkOnly.toFixed(2)}); ekfac statistics + projection ${b.ekfacStatistics.toFixed(2)}`,
       `    refresh: exact (eigh of every factor) ${b.refreshExact.toFixed(2)}, pi (Cholesky + inverses) ${b.refreshPi.toFixed(2)}; exact denominators alone ${b.denominators.toFixed(2)}`,
-      `    solve: exact ${b.solveExact.toFixed(2)} (its 4 GEMMs per layer alone ${b.solveGemms.toFixed(2)}), pi ${b.solvePi.toFixed(2)}, ekfac ${b.solveEkfac.toFixed(2)}; factored form's GEMMs ${b.factoredGemms.toFixed(2)}`,
-      `  flops: forward ${gf(f.forward)}, backward ${gf(f.backward)}, mean gradient ${gf(f.meanGradient)}; statistics ${gf(f.statistics)}; solve exact ${gf(f.solveExact)}, pi ${gf(f.solvePi)}; factored exact ${gf(f.factored)} (instead of mean gradient + solve ${gf(f.meanGradient + f.solveExact)})`,
+      `    solve of a vector: exact ${b.solveExact.toFixed(2)} (its 4 GEMMs per layer alone ${b.solveGemms.toFixed(2)}), pi ${b.solvePi.toFixed(2)}, ekfac ${b.solveEkfac.toFixed(2)}; all layers from the statistics, GEMMs alone ${b.factoredGemms.toFixed(2)}`,
+      `    the step's solve of ḡ (from the statistics where cheaper): exact ${b.solveMeanExact.toFixed(2)}, pi ${b.solveMeanPi.toFixed(2)}, ekfac ${b.solveMeanEkfac.toFixed(2)}`,
+      `  flops: forward ${gf(f.forward)}, backward ${gf(f.backward)}, mean gradient ${gf(f.meanGradient)}; statistics ${gf(f.statistics)}; solve of a vector exact ${gf(f.solveExact)}, pi ${gf(f.solvePi)}; the step's solve of ḡ exact ${gf(f.solveMeanExact)}, pi ${gf(f.solveMeanPi)}`,
     );
   }
   const nw = r.narrow;
