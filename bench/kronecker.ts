@@ -376,15 +376,8 @@ function runNarrow(samples: number): KroneckerBenchResult['narrow'] {
     cv();
     const tf: number[] = [];
     const tc: number[] = [];
-    for (let s = 0; s < samples; s++) {
-      if (s % 2) {
-        tf.push(fb());
-        tc.push(cv());
-      } else {
-        tc.push(cv());
-        tf.push(fb());
-      }
-    }
+    const runs = [() => tf.push(fb()), () => tc.push(cv())];
+    for (let s = 0; s < samples; s++) for (let k = 0; k < 2; k++) runs[(s + k) % 2]();
     if (!Number.isFinite(sink)) throw new Error('kronecker bench: a non-finite result');
     return {
       sizes,
