@@ -361,8 +361,9 @@ export class EmpiricalFisherOptimizer {
       }
       try {
         // on a refresh step ḡ is the mean of the rows just added: 'lowrank' solves in the span form
-        if (refresh) F.solveLatestMeanInWasm(vp, n);
-        else F.solveInWasm(vp, false);
+        const mean = 'layers' in src ? { list: src.layers, n } : undefined;
+        if (refresh) F.solveLatestMeanInWasm(vp, n, mean);
+        else F.solveInWasm(vp, false, mean);
       } catch (err) {
         if (undo) F.restore(undo);
         F.damping = savedDamping;
