@@ -7,7 +7,8 @@
  */
 import { KERNELS_THREADS_WASM_BASE64, KERNELS_WASM_BASE64 } from './wasm.generated.js';
 import { Allocator, MAX_MEMORY_BYTES } from './memory.js';
-import { BLOCK_MS, ThreadPool, hardwareThreads, threadsUnavailableReason } from './threads.js';
+import { ThreadPool, hardwareThreads, threadsUnavailableReason } from './threads.js';
+import { BLOCK_MS } from './tuning.js';
 
 export type Precision = 'f32' | 'f64';
 export type FloatArray = Float32Array | Float64Array;
@@ -35,6 +36,8 @@ export class Engine {
   readonly wasmBytes: number;
   /** the worker threads of `init({ threads })`, or undefined (one thread) */
   pool: ThreadPool | undefined;
+  /** set by onThreads while an async method runs: k() hands out the pool's split kernels */
+  private onPool = 0;
 
   constructor(instance: WebAssembly.Instance, wasmBytes: number) {
     this.exports = instance.exports as unknown as KernelExports;
@@ -132,7 +135,31 @@ export class Engine {
 
   /** The kernel `name_f32` or `name_f64`. */
   k(name: string, precision: Precision): Kernel {
+    if (this.onPool !== 0) {
+      const split = this.pool?.kernel(name, precision);
+      if (split) return split;
+    }
     return this.exports[`${name}_${precision}`] as Kernel;
+  }
+
+  /**
+   * Runs `f` (synchronous code of this engine: an update, a solve, a step) with its syrk, potrf,
+   * gemm and gram split between the threads of the pool, the calling thread taking part (the same
+   * bits: see ThreadPool.kernel); without a pool, `f` as it is. Waits first for an operation that
+   * runs on the workers alone (a linalg.*Async call); f's errors reject.
+   */
+  async onThreads<R>(f: () => R): Promise<R> {
+    const pool = this.pool;
+    if (!pool) return f();
+    await pool.whenIdle();
+    // the workers wake up while the step copies its operands in
+    pool.prime(Infinity, true);
+    this.onPool++;
+    try {
+      return f();
+    } finally {
+      this.onPool--;
+    }
   }
 
   alloc(bytes: number): number {
@@ -296,7 +323,7 @@ async function createThreaded(threads: number, blockMs: number): Promise<Engine>
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const e = new Engine(instance, bytes.length);
   e.pool = await ThreadPool.create(
-    { memory, alloc: (n) => e.alloc(n), workBytes: Math.max(e.exports.work_bytes(), 64), exports: instance.exports, work: e.work },
+    { memory, alloc: (n) => e.alloc(n), free: (p) => e.free(p), workBytes: Math.max(e.exports.work_bytes(), 64), exports: instance.exports, work: e.work },
     module,
     threads,
   );

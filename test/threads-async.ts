@@ -1,0 +1,196 @@
+/**
+ * The async methods of EmpiricalFisher and EmpiricalFisherOptimizer against their synchronous
+ * twins, for a given number of threads: updateAsync, preconditionAsync, updateLayersAsync,
+ * stepAsync, stepLayersAsync must give the same results and the same saved state bit for bit, in
+ * every representation, f32 and f64; bad input must reject with the synchronous call's error and
+ * change nothing. threadTuning's minimums are set to 0, so every syrk, potrf, gemm and Gram matrix
+ * of the async calls is split between the threads. Used by test/threads-async-*.node.test.ts (one
+ * engine per file: 2, 3 and 4 threads) and, as a battery, by test/threads-web.node.test.ts.
+ * No Node built-ins here (it is bundled for Chromium too).
+ */
+import { EmpiricalFisher, EmpiricalFisherOptimizer, type EmpiricalFisherOptimizerOptions } from '../src/index.js';
+import { getEngine } from '../src/engine.js';
+import { threadTuning } from '../src/tuning.js';
+
+type FloatArray = Float32Array | Float64Array;
+type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
+
+/** A seeded generator (LCG), values in [−0.5, 0.5). */
+function filled(P: Ctor, len: number, seed: number, scale = 1): FloatArray {
+  const a = new P(len);
+  let s = seed >>> 0;
+  for (let i = 0; i < len; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = scale * (s / 4294967296 - 0.4999);
+  }
+  return a;
+}
+
+/** Where two values (numbers, typed arrays, arrays, plain objects) differ in a bit, or undefined. */
+export function firstDifference(a: unknown, b: unknown, path = ''): string | undefined {
+  if (typeof a === 'number' || typeof b === 'number') return Object.is(a, b) ? undefined : `${path}: ${String(a)} vs ${String(b)}`;
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+    const x = a as FloatArray, y = b as FloatArray;
+    if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || x.constructor !== y.constructor || x.length !== y.length) return `${path}: arrays of different types or lengths`;
+    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return `${path}[${i}]: ${x[i]} vs ${y[i]}`;
+    return undefined;
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return `${path}: arrays of different lengths`;
+    for (let i = 0; i < a.length; i++) {
+      const d = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) {
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  return Object.is(a, b) ? undefined : `${path}: ${String(a)} vs ${String(b)}`;
+}
+
+interface Case {
+  name: string;
+  d: number;
+  n: number;
+  options: EmpiricalFisherOptimizerOptions;
+}
+
+/** Two dense layers (13 → 7 → 5, with biases): d = 7·13 + 7 + 5·7 + 5 = 138. */
+const SHAPES = [
+  { inputs: 13, outputs: 7, bias: true },
+  { inputs: 7, outputs: 5, bias: true },
+];
+const LAYER_D = 138;
+
+function cases(): Case[] {
+  return [
+    { name: 'dense', d: LAYER_D, n: 19, options: { representation: 'dense', decay: 0.9 } },
+    { name: 'dense, updateEvery 2, momentum, ε', d: LAYER_D, n: 9, options: { representation: 'dense', updateEvery: 2, momentum: 0.5, lossChangeBound: 1e-3 } },
+    { name: 'blockdiag', d: LAYER_D, n: 17, options: { representation: 'blockdiag', blocks: [98, 40], decay: 0.8 } },
+    { name: 'diag', d: LAYER_D, n: 17, options: { representation: 'diag' } },
+    { name: 'lowrank, decay 0', d: LAYER_D, n: 21, options: { representation: 'lowrank', decay: 0, lossChangeBound: 1e-2 } },
+    // rank 8 with batches of 21: every step shrinks the sketch (eigh, the rotation's gemm)
+    { name: 'lowrank, decay 0.9, rank 8 (sketch)', d: LAYER_D, n: 21, options: { representation: 'lowrank', decay: 0.9, rank: 8 } },
+  ];
+}
+
+function layerStats(P: Ctor, n: number, seed: number) {
+  return SHAPES.map((s, l) => ({ ...s, A: filled(P, n * s.inputs, seed + 17 * l), E: filled(P, n * s.outputs, seed + 17 * l + 5) }));
+}
+
+/** Runs the battery; returns the list of differences (empty: every async result is the sync one). */
+export async function asyncBattery(): Promise<{ checked: number; differ: string[]; runs: number }> {
+  const saved = { ...threadTuning };
+  Object.assign(threadTuning, { minFlops: 0, minCholeskySeconds: 0, asleepSeconds: 0 });
+  const pool = getEngine().pool;
+  const runs0 = pool?.runs ?? 0;
+  const differ: string[] = [];
+  let checked = 0;
+  const expectSame = (what: string, a: unknown, b: unknown) => {
+    checked++;
+    const d = firstDifference(a, b);
+    if (d) differ.push(`${what}: ${d}`);
+  };
+  try {
+    for (const P of [Float32Array, Float64Array] as Ctor[]) {
+      const pn = P === Float32Array ? 'f32' : 'f64';
+      for (const c of cases()) {
+        const tag = `${c.name} ${pn}`;
+        // the optimizer, G then the layers' statistics, three steps each
+        for (const source of ['G', 'layers'] as const) {
+          const p0 = filled(P, c.d, 11);
+          const one = new EmpiricalFisherOptimizer(p0.slice() as FloatArray, { lr: 0.05, ...c.options });
+          const two = new EmpiricalFisherOptimizer(p0.slice() as FloatArray, { lr: 0.05, ...c.options });
+          try {
+            for (let s = 0; s < 3; s++) {
+              if (source === 'G') {
+                const G = filled(P, c.n * c.d, 100 * s + c.d);
+                expectSame(`${tag} step ${s}`, await two.stepAsync(G, c.n), one.step(G, c.n));
+              } else {
+                const list = layerStats(P, c.n, 100 * s + 7);
+                expectSame(`${tag} stepLayers ${s}`, await two.stepLayersAsync(list, c.n), one.stepLayers(list, c.n));
+              }
+              expectSame(`${tag} ${source} params ${s}`, two.params, one.params);
+            }
+            expectSame(`${tag} ${source} state`, two.save(), one.save());
+            // bad input: the same error, nothing changed
+            const before = two.save();
+            const G = filled(P, c.n * c.d, 5);
+            G[3 * c.d + 2] = Number.NaN;
+            let syncError = '';
+            try {
+              one.step(G, c.n);
+            } catch (e) {
+              syncError = String(e);
+            }
+            let asyncError = '';
+            await two.stepAsync(G, c.n).catch((e) => (asyncError = String(e)));
+            checked++;
+            if (!syncError || asyncError !== syncError) differ.push(`${tag} bad G: '${asyncError}' vs '${syncError}'`);
+            expectSame(`${tag} ${source} state after a bad G`, two.save(), before);
+          } finally {
+            one.dispose();
+            two.dispose();
+          }
+        }
+        // EmpiricalFisher: updateAsync, updateLayersAsync, preconditionAsync
+        const fo = { precision: pn, damping: 1e-3, decay: c.options.decay ?? 0, representation: c.options.representation, blocks: c.options.blocks, rank: c.options.rank } as const;
+        const F1 = new EmpiricalFisher(c.d, fo);
+        const F2 = new EmpiricalFisher(c.d, fo);
+        try {
+          for (let s = 0; s < 2; s++) {
+            const G = filled(P, c.n * c.d, 300 + s);
+            F1.update(G, c.n);
+            await F2.updateAsync(G, c.n);
+            const g = filled(P, c.d, 400 + s);
+            expectSame(`${tag} precondition after update ${s}`, await F2.preconditionAsync(g), F1.precondition(g));
+            const list = layerStats(P, c.n, 500 + s);
+            F1.updateLayers(list, c.n);
+            await F2.updateLayersAsync(list, c.n);
+            const out1 = new P(c.d), out2 = new P(c.d);
+            F1.precondition(g, out1);
+            const r2 = await F2.preconditionAsync(g, out2);
+            checked++;
+            if (r2 !== out2) differ.push(`${tag} preconditionAsync does not return out`);
+            expectSame(`${tag} precondition after updateLayers ${s}`, out2, out1);
+          }
+          expectSame(`${tag} Fisher state`, F2.save(), F1.save());
+          const before = F2.save();
+          let e1 = '';
+          let e2 = '';
+          try {
+            F1.update(new P(5), c.n);
+          } catch (e) {
+            e1 = String(e);
+          }
+          await F2.updateAsync(new P(5), c.n).catch((e) => (e2 = String(e)));
+          const badList = layerStats(P, c.n, 9);
+          badList[1].E[4] = Number.POSITIVE_INFINITY;
+          let e3 = '';
+          let e4 = '';
+          try {
+            F1.updateLayers(badList, c.n);
+          } catch (e) {
+            e3 = String(e);
+          }
+          await F2.updateLayersAsync(badList, c.n).catch((e) => (e4 = String(e)));
+          checked++;
+          if (!e1 || e1 !== e2 || !e3 || e3 !== e4) differ.push(`${tag} Fisher bad input: '${e2}' vs '${e1}', '${e4}' vs '${e3}'`);
+          expectSame(`${tag} Fisher state after bad input`, F2.save(), before);
+        } finally {
+          F1.dispose();
+          F2.dispose();
+        }
+      }
+    }
+  } finally {
+    Object.assign(threadTuning, saved);
+  }
+  return { checked, differ, runs: (pool?.runs ?? 0) - runs0 };
+}
