@@ -135,11 +135,16 @@ export class Engine {
 
   /** The kernel `name_f32` or `name_f64`. */
   k(name: string, precision: Precision): Kernel {
+    return this.kernel(`${name}_${precision}`);
+  }
+
+  /** The kernel export `name` (as k; for the mixed-precision kernels such as gemv_n_f32f64). */
+  kernel(name: string): Kernel {
     if (this.onPool !== 0) {
-      const split = this.pool?.kernel(name, precision);
+      const split = this.pool?.kernel(name);
       if (split) return split;
     }
-    return this.exports[`${name}_${precision}`] as Kernel;
+    return this.exports[name] as Kernel;
   }
 
   /**

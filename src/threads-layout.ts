@@ -33,11 +33,11 @@ export const ARGS = 16;
 /** threads whose speeds potrf keeps (and go words) */
 export const MAX_RATES = 64;
 
-export const OP = { SYRK: 1, POTRF: 2, EXIT: 3, GEMM: 4, GRAM: 5 } as const;
+export const OP = { SYRK: 1, POTRF: 2, EXIT: 3, GEMM: 4, GRAM: 5, GEMV_N: 6, GEMV_T: 7 } as const;
 export type Op = (typeof OP)[keyof typeof OP];
 
-/** precision slot value: 0 f32, 1 f64 */
-export type PrecisionCode = 0 | 1;
+/** precision slot value: 0 f32, 1 f64; 2 for gemv: f32 matrix, f64 vectors (the _f32f64 kernels) */
+export type PrecisionCode = 0 | 1 | 2;
 
 /**
  * `lower(C) ← β·lower(C) + α·lower(GᵀG)`, G n × d; `full`: 1 mirrors the lower triangle into the
@@ -57,6 +57,14 @@ export const GEMM_ARGS = {
 } as const;
 /** gram of the kernel table (`lower(C) ← β·lower(C) + α·lower(GGᵀ)`, G n × d), split by rows of C. */
 export const GRAM_ARGS = { precision: 0, n: 1, d: 2, alpha: 3, g: 4, ldg: 5, beta: 6, c: 7, ldc: 8 } as const;
+
+/**
+ * gemv_n of the kernel table (`y ← β·y + α·A·x`, A m × n; the f32f64 kernel has no β), split by
+ * rows of A in multiples of 8 (its four-row groups stay whole).
+ */
+export const GEMV_N_ARGS = { precision: 0, m: 1, n: 2, alpha: 3, a: 4, lda: 5, x: 6, beta: 7, y: 8 } as const;
+/** gemv_t of the kernel table (`y ← β·y + α·Aᵀx`, A m × n), split by columns of A in multiples of 16. */
+export const GEMV_T_ARGS = GEMV_N_ARGS;
 
 /** An operation's arguments by name, for its layout L. */
 export type ArgsOf<L extends Record<string, number>> = { [K in keyof L]: number };

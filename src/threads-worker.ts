@@ -19,11 +19,12 @@
  *   gemm    the rows of C in pieces claimed one at a time.
  *   gram    the rows of lower(C) in pieces of equal area, claimed one at a time: a piece is a
  *           rectangle against the rows above it (gemm) and its own lower triangle (gram).
+ *   gemv    y = Ax by rows of A, y = Aᵀx by columns of A, in pieces claimed one at a time.
  * Every element sees the same operations in the same order as on one thread (assembly/parallel.ts,
  * assembly/gemm.ts): the results are bit-identical.
  */
 import {
-  ARGS, CTL, GEMM_ARGS, GRAM_ARGS, MAX_RATES, OP, POTRF_ARGS, POTRF_STATE, SYRK_ARGS, potrfStateInts, type ThreadInit,
+  ARGS, CTL, GEMM_ARGS, GEMV_N_ARGS, GEMV_T_ARGS, GRAM_ARGS, MAX_RATES, OP, POTRF_ARGS, POTRF_STATE, SYRK_ARGS, potrfStateInts, type ThreadInit,
 } from './threads-layout.js';
 import {
   ARRIVE_MS, CHUNKS_PER_THREAD, IDLE_SPIN_MS, LATE_STEP_MS, PRIMED_SPIN_MS, ROW_UNITS, SPIN_CMD, SPIN_WAIT_MS,
@@ -46,6 +47,14 @@ function up(x: number): number {
 export function areaCuts(m: number, C: number): number[] {
   const cuts = [0];
   for (let i = 1; i < C; i++) cuts.push(Math.max(cuts[i - 1], Math.min(m, up(m * (1 - Math.sqrt(1 - i / C))))));
+  cuts.push(m);
+  return cuts;
+}
+
+/** cuts[0..C] of [0, m) into C parts of about the same size, at multiples of ALIGN */
+function areaCutsEqual(m: number, C: number): number[] {
+  const cuts = [0];
+  for (let i = 1; i < C; i++) cuts.push(Math.max(cuts[i - 1], Math.min(m, up((m * i) / C))));
   cuts.push(m);
   return cuts;
 }
@@ -168,7 +177,7 @@ export function makeThread(K: Kernels, init: ThreadInit): ThreadPart {
   // proportional to rows, so it is added to thread 0's share as time
   const look = new Float64Array(buffer, init.ctl + CTL.LOOK_BYTE, 1);
   const kernel = (name: string): Kernel => K[name] as Kernel;
-  const suffix = (): string => (args[0] === 0 ? '_f32' : '_f64');
+  const suffix = (): string => (args[0] === 0 ? '_f32' : args[0] === 1 ? '_f64' : '_f32f64');
   const bytes = (): number => (args[0] === 0 ? 4 : 8);
 
   // Waits until view[i] ≥ v: polls for up to SPIN_WAIT_MS, then sleeps on that word (1 ms timeouts,
@@ -261,6 +270,42 @@ export function makeThread(K: Kernels, init: ThreadInit): ThreadPart {
       const ci = c + i0 * ldc * S;
       if (i0 > 0) rect(i1 - i0, i0, d, alpha, gi, ldg, 0, g, ldg, 1, beta, ci, ldc, work);
       tri(i1 - i0, d, alpha, gi, ldg, beta, ci + i0 * S, ldc, work);
+    });
+  }
+
+  // y ← β·y + α·A·x by pieces of rows (multiples of 8: gemv_n's four-row groups stay whole)
+  function gemvN(): void {
+    const A = GEMV_N_ARGS;
+    const mixed = args[A.precision] === 2;
+    const Sa = args[A.precision] === 1 ? 8 : 4;
+    const Sy = args[A.precision] === 0 ? 4 : 8;
+    const m = args[A.m], n = args[A.n], alpha = args[A.alpha], a = args[A.a], lda = args[A.lda];
+    const x = args[A.x], beta = args[A.beta], y = args[A.y];
+    const f = kernel('gemv_n' + suffix());
+    const P = Math.max(1, Math.min(T * CHUNKS_PER_THREAD, Math.floor(m / ROW_ALIGN)));
+    const cuts = weightedCuts(m, P, null);
+    claimAll(CTL.CLAIM, P, (i) => {
+      const i0 = cuts[i], i1 = cuts[i + 1];
+      if (i0 >= i1) return;
+      if (mixed) f(i1 - i0, n, alpha, a + i0 * lda * Sa, lda, x, y + i0 * Sy);
+      else f(i1 - i0, n, alpha, a + i0 * lda * Sa, lda, x, beta, y + i0 * Sy);
+    });
+  }
+
+  // y ← β·y + α·Aᵀx by pieces of columns (multiples of 16: the same columns take gemv_t's vector
+  // and scalar paths as in one call)
+  function gemvT(): void {
+    const A = GEMV_T_ARGS;
+    const Sa = args[A.precision] === 1 ? 8 : 4;
+    const Sy = args[A.precision] === 0 ? 4 : 8;
+    const m = args[A.m], n = args[A.n], alpha = args[A.alpha], a = args[A.a], lda = args[A.lda];
+    const x = args[A.x], beta = args[A.beta], y = args[A.y];
+    const f = kernel('gemv_t' + suffix());
+    const P = Math.max(1, Math.min(T * CHUNKS_PER_THREAD, Math.floor(n / 64)));
+    const cuts = areaCutsEqual(n, P);
+    claimAll(CTL.CLAIM, P, (i) => {
+      const j0 = cuts[i], j1 = cuts[i + 1];
+      if (j0 < j1) f(m, j1 - j0, alpha, a + j0 * Sa, lda, x, beta, y + j0 * Sy);
     });
   }
 
@@ -531,6 +576,8 @@ export function makeThread(K: Kernels, init: ThreadInit): ThreadPart {
         else if (op === OP.POTRF) potrf();
         else if (op === OP.GEMM) gemm();
         else if (op === OP.GRAM) gram();
+        else if (op === OP.GEMV_N) gemvN();
+        else if (op === OP.GEMV_T) gemvT();
       } catch {
         Atomics.store(ctl, CTL.ERROR, 1);
         wakeAll();

@@ -28,7 +28,7 @@
 import { WORKER_SOURCE } from './worker.generated.js';
 import { makeThread, type Kernels, type ThreadPart } from './threads-worker.js';
 import {
-  ARGS, CTL, GEMM_ARGS, GRAM_ARGS, OP, POTRF_ARGS, SYRK_ARGS, potrfStateBytes, writeArgs, type ArgsOf, type WorkerReply, type WorkerStart,
+  ARGS, CTL, GEMM_ARGS, GEMV_N_ARGS, GEMV_T_ARGS, GRAM_ARGS, OP, POTRF_ARGS, SYRK_ARGS, potrfStateBytes, writeArgs, type ArgsOf, type WorkerReply, type WorkerStart,
 } from './threads-layout.js';
 import { AWAKE_MARGIN_MS, BLOCK_MS, IDLE_SPIN_MS, PRIMED_SPIN_MS, SPIN_DONE_MS, WAKE_LEAD_MS, threadTuning } from './tuning.js';
 
@@ -409,20 +409,25 @@ export class ThreadPool {
   }
 
   /**
-   * @internal The kernel `name_precision` split between the threads with the calling thread taking
-   * part (runSync), for the kernels the pool splits (syrk, potrf, gemm, gram) at sizes above
-   * threadTuning; undefined for the others (they run on the calling thread). The same arguments
-   * and the same bits as the one-thread kernel.
+   * @internal The kernel export `name` (syrk_f32, gemv_t_f32f64, …) split between the threads with
+   * the calling thread taking part (runSync), for the kernels the pool splits (syrk, potrf, gemm,
+   * gram, gemv) at sizes above threadTuning; undefined for the others (they run on the calling
+   * thread). The same arguments and the same bits as the one-thread kernel.
    */
-  kernel(name: string, precision: 'f32' | 'f64'): Kernel | undefined {
+  kernel(name: string): Kernel | undefined {
     const K = this.host.exports;
-    const one = K[`${name}_${precision}`] as Kernel;
-    const code = precision === 'f32' ? 0 : 1;
-    const rate = precision === 'f32' ? 40e9 : 20e9;
-    switch (name) {
+    const one = K[name] as Kernel;
+    const under = name.lastIndexOf('_');
+    const base = name.slice(0, under);
+    const p = name.slice(under + 1);
+    const code = p === 'f32' ? 0 : p === 'f64' ? 1 : p === 'f32f64' ? 2 : -1;
+    if (code < 0) return undefined;
+    const rate = code === 0 ? 40e9 : 20e9;
+    const { minFlops } = threadTuning;
+    switch (code === 2 ? name : base) {
       case 'syrk':
         return (n, d, alpha, g, ldg, beta, c, ldc, work) => {
-          if (n * d * d < threadTuning.minFlops || d < 16) return one(n, d, alpha, g, ldg, beta, c, ldc, work);
+          if (n * d * d < minFlops || d < 16) return one(n, d, alpha, g, ldg, beta, c, ldc, work);
           const packed = this.scratchOf((K.syrk_packed_bytes as Kernel)(n, d));
           return this.runSync(OP.SYRK, SYRK_ARGS, { precision: code, n, d, alpha, g, ldg, beta, c, ldc, packed, full: 0 });
         };
@@ -431,19 +436,35 @@ export class ThreadPool {
           if ((d * d * d) / 3 / rate < threadTuning.minCholeskySeconds) return one(d, a, lda, work);
           const panel = (K.potrf_packed_bytes as Kernel)(d);
           const state = potrfStateBytes(this.size, Math.ceil(d / (K.potrf_nb as Kernel)(d)));
-          const p = this.scratchOf(2 * panel + state);
-          new Uint8Array(this.host.memory.buffer, p + 2 * panel, state).fill(0);
-          return this.runSync(OP.POTRF, POTRF_ARGS, { precision: code, d, a, lda, panels: p, state: p + 2 * panel, zeroUpper: 0 });
+          const s = this.scratchOf(2 * panel + state);
+          new Uint8Array(this.host.memory.buffer, s + 2 * panel, state).fill(0);
+          return this.runSync(OP.POTRF, POTRF_ARGS, { precision: code, d, a, lda, panels: s, state: s + 2 * panel, zeroUpper: 0 });
         };
       case 'gemm':
         return (m, n, k, alpha, a, lda, transA, b, ldb, transB, beta, c, ldc, work) => {
-          if (2 * m * n * k < threadTuning.minFlops || m < 2) return one(m, n, k, alpha, a, lda, transA, b, ldb, transB, beta, c, ldc, work);
+          if (2 * m * n * k < minFlops || m < 2) return one(m, n, k, alpha, a, lda, transA, b, ldb, transB, beta, c, ldc, work);
           return this.runSync(OP.GEMM, GEMM_ARGS, { precision: code, m, n, k, alpha, a, lda, transA, b, ldb, transB, beta, c, ldc });
         };
       case 'gram':
         return (n, d, alpha, g, ldg, beta, c, ldc, work) => {
-          if (n * n * d < threadTuning.minFlops || n < 2) return one(n, d, alpha, g, ldg, beta, c, ldc, work);
+          if (n * n * d < minFlops || n < 2) return one(n, d, alpha, g, ldg, beta, c, ldc, work);
           return this.runSync(OP.GRAM, GRAM_ARGS, { precision: code, n, d, alpha, g, ldg, beta, c, ldc });
+        };
+      case 'gemv_n':
+        return (m, n, alpha, a, lda, x, beta, y) => {
+          if (2 * m * n < minFlops || m < 16) return one(m, n, alpha, a, lda, x, beta, y);
+          return this.runSync(OP.GEMV_N, GEMV_N_ARGS, { precision: code, m, n, alpha, a, lda, x, beta, y });
+        };
+      case 'gemv_n_f32f64':
+        return (m, n, alpha, a, lda, x, y) => {
+          if (2 * m * n < minFlops || m < 16) return one(m, n, alpha, a, lda, x, y);
+          return this.runSync(OP.GEMV_N, GEMV_N_ARGS, { precision: code, m, n, alpha, a, lda, x, beta: 0, y });
+        };
+      case 'gemv_t':
+      case 'gemv_t_f32f64':
+        return (m, n, alpha, a, lda, x, beta, y) => {
+          if (2 * m * n < minFlops || n < 128) return one(m, n, alpha, a, lda, x, beta, y);
+          return this.runSync(OP.GEMV_T, GEMV_T_ARGS, { precision: code, m, n, alpha, a, lda, x, beta, y });
         };
       default:
         return undefined;
