@@ -156,7 +156,8 @@ export class Engine {
   async onThreads<R>(f: () => R): Promise<R> {
     const pool = this.pool;
     if (!pool) return f();
-    await pool.whenIdle();
+    // (checked again after each wait: a linalg call queued before may have started meanwhile)
+    while (pool.busy) await pool.whenIdle();
     // the workers wake up while the step copies its operands in
     pool.prime(Infinity, true);
     this.onPool++;
@@ -252,8 +253,9 @@ function checkSimd(): void {
 
 export interface InitOptions {
   /**
-   * Worker threads for the async calls (`linalg.syrkAsync`, `linalg.choleskyAsync`, …), default 1
-   * (no workers). Needs SharedArrayBuffer (Node; in browsers a cross-origin-isolated page);
+   * Worker threads for the async calls (`linalg.syrkAsync`, `linalg.choleskyAsync`, …, and
+   * `EmpiricalFisher.updateAsync`, `preconditionAsync`, `updateLayersAsync`, the optimizer's
+   * `stepAsync`, `stepLayersAsync`), default 1 (no workers). Needs SharedArrayBuffer (Node; in browsers a cross-origin-isolated page);
    * elsewhere init() falls back to one thread and `features().threads` says 1. At most as many as
    * the machine runs at once (os.availableParallelism, navigator.hardwareConcurrency): more would
    * take turns on the cores, 3–10× slower. Only the first init() decides.
@@ -265,7 +267,8 @@ export interface InitOptions {
    */
   warmUp?: boolean;
   /**
-   * With `threads`: about how long (ms) an async call may block the calling thread, default 3. A
+   * With `threads`: about how long (ms) an async `linalg` call may block the calling thread, default 3
+   * (the async methods of EmpiricalFisher and the optimizer always take part: see their docs). A
    * call whose work is estimated below it runs with the calling thread as one of the `threads`
    * and returns when it is done, as the synchronous call would, only sooner (waking a sleeping
    * thread or the event loop costs 0.05–0.5 ms, a third of a two-thread Cholesky at d = 512);

@@ -353,7 +353,12 @@ export class ThreadPool {
     }
   }
 
-  /** Resolves when no operation runs on the workers alone (runSync may start). */
+  /** Whether an operation runs on the workers alone (runSync must wait: whenIdle). */
+  get busy(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  /** Resolves when no operation runs on the workers alone. */
   async whenIdle(): Promise<void> {
     while (this.inFlight) await this.inFlight;
   }

@@ -209,6 +209,15 @@ describe.skipIf(!executablePath)('threads in Chromium', () => {
     }, 300_000);
   }
 
+  it(`a policy without blob: workers: init({ threads }) falls back to one thread and says why (same results)`, async () => {
+    const { report } = await open({ ...ISOLATED, 'Content-Security-Policy': "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'" });
+    expect(report.error).toBeUndefined();
+    expect(report.threads).toBe(1);
+    expect(report.threadsUnavailable).toMatch(/starting the workers failed/);
+    expect(report.differ).toEqual([]);
+    expect(report.fisher!.differ).toEqual([]);
+  }, 120_000);
+
   it(`a policy without 'wasm-unsafe-eval' refuses WebAssembly: init() rejects and says so`, async () => {
     const { report } = await open({ ...ISOLATED, 'Content-Security-Policy': "script-src 'self'; worker-src 'self' blob:" });
     expect(report.ok).toBe(false);
