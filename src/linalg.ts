@@ -10,7 +10,7 @@ import { getEngine, type Engine, type FloatArray, type Precision } from './engin
 import { NotPositiveDefiniteError } from './errors.js';
 import { OP, potrfStateBytes, type ThreadPool } from './threads.js';
 import { POTRF_ARGS, SYRK_ARGS } from './threads-layout.js';
-import { threadTuning } from './tuning.js';
+import { WORKER_FLOPS, threadTuning } from './tuning.js';
 import * as check from './validate.js';
 
 export type { FloatArray, Precision };
@@ -159,7 +159,7 @@ function syrkEnd<T extends FloatArray>(call: SyrkCall<T>, G: FloatArray): T {
 /** About how long `flops` take on `threads` workers (at 40 GFLOP/s f32, 20 f64 each; a guess that
  *  only decides how the main thread waits, see ThreadPool.run). */
 function workerSeconds(precision: Precision, flops: number, threads: number): number {
-  return flops / ((precision === 'f32' ? 40e9 : 20e9) * threads);
+  return flops / (WORKER_FLOPS[precision] * threads);
 }
 
 /**

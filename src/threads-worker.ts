@@ -27,7 +27,7 @@ import {
   ARGS, CTL, GEMM_ARGS, GEMV_N_ARGS, GEMV_T_ARGS, GRAM_ARGS, MAX_RATES, OP, POTRF_ARGS, POTRF_STATE, SYRK_ARGS, potrfStateInts, type ThreadInit,
 } from './threads-layout.js';
 import {
-  ARRIVE_MS, CHUNKS_PER_THREAD, IDLE_SPIN_MS, LATE_STEP_MS, PRIMED_SPIN_MS, ROW_UNITS, SPIN_CMD, SPIN_WAIT_MS,
+  ARRIVE_MS, CHUNKS_PER_THREAD, IDLE_SPIN_MS, LATE_STEP_MS, PIECE, PRIMED_SPIN_MS, ROW_UNITS, SPIN_CMD, SPIN_WAIT_MS,
 } from './tuning.js';
 
 /** The threaded build's exports: every kernel takes and returns numbers. */
@@ -241,8 +241,7 @@ export function makeThread(K: Kernels, init: ThreadInit): ThreadPart {
     const m = args[A.m], n = args[A.n], k = args[A.k], a = args[A.a], lda = args[A.lda], transA = args[A.transA];
     const c = args[A.c], ldc = args[A.ldc];
     const f = kernel('gemm' + p);
-    // pieces of at least 32 rows (B is packed again by each piece: n·k against 2·rows·n·k flops)
-    const P = Math.max(1, Math.min(T * CHUNKS_PER_THREAD, Math.floor(m / 32)));
+    const P = Math.max(1, Math.min(T * CHUNKS_PER_THREAD, Math.floor(m / PIECE.gemmRows)));
     const cuts = weightedCuts(m, P, null);
     claimAll(CTL.CLAIM, P, (i) => {
       const i0 = cuts[i], i1 = cuts[i + 1];
@@ -301,7 +300,7 @@ export function makeThread(K: Kernels, init: ThreadInit): ThreadPart {
     const m = args[A.m], n = args[A.n], alpha = args[A.alpha], a = args[A.a], lda = args[A.lda];
     const x = args[A.x], beta = args[A.beta], y = args[A.y];
     const f = kernel('gemv_t' + suffix());
-    const P = Math.max(1, Math.min(T * CHUNKS_PER_THREAD, Math.floor(n / 64)));
+    const P = Math.max(1, Math.min(T * CHUNKS_PER_THREAD, Math.floor(n / PIECE.gemvColumns)));
     const cuts = areaCutsEqual(n, P);
     claimAll(CTL.CLAIM, P, (i) => {
       const j0 = cuts[i], j1 = cuts[i + 1];
@@ -329,7 +328,7 @@ export function makeThread(K: Kernels, init: ThreadInit): ThreadPart {
   let st: Int32Array | null = null;
   const stNow = (): Int32Array => st as Int32Array;
   // Atomics.notify only when a thread sleeps: it takes a lock shared by all threads, and a cache
-  // line that changes cores costs about 0.5 µs each way
+  // line that changes cores costs more than a poll (bench/RESULTS.md)
   function publish(i: number, v: number): void {
     Atomics.store(stNow(), i, v);
     if (Atomics.load(stNow(), POTRF_STATE.SLEEPERS) !== 0) Atomics.notify(stNow(), i);

@@ -30,7 +30,9 @@ import { makeThread, type Kernels, type ThreadPart } from './threads-worker.js';
 import {
   ARGS, CTL, GEMM_ARGS, GEMV_N_ARGS, GEMV_T_ARGS, GRAM_ARGS, OP, POTRF_ARGS, SYRK_ARGS, potrfStateBytes, writeArgs, type ArgsOf, type WorkerReply, type WorkerStart,
 } from './threads-layout.js';
-import { AWAKE_MARGIN_MS, BLOCK_MS, IDLE_SPIN_MS, PRIMED_SPIN_MS, SPIN_DONE_MS, WAKE_LEAD_MS, threadTuning } from './tuning.js';
+import {
+  AWAKE_MARGIN_MS, BLOCK_MS, IDLE_SPIN_MS, MIN_SPLIT, PIECE, PRIMED_SPIN_MS, SPIN_DONE_MS, WAKE_LEAD_MS, WORKER_FLOPS, threadTuning,
+} from './tuning.js';
 
 export { CTL, OP, potrfStateBytes };
 export { BLOCK_MS };
@@ -314,7 +316,7 @@ export class ThreadPool {
       } else if (canBlock() && this.blockBelow > 0 && Number.isFinite(seconds)) {
         // The calling thread is free while the workers compute, but comes back shortly before they
         // should be done and waits for the rest blocking, for at most blockBelow: waking it through
-        // the event loop after they are done cost 0.15–0.35 ms here.
+        // the event loop after they are done costs more (bench/RESULTS.md, the tuning constants).
         const ms = Math.floor(seconds * 1000 - WAKE_LEAD_MS);
         if (ms > 0) await Promise.race([delay(ms), this.untilDone(ctl, this.size)]);
         this.waitDoneBlocking(ctl, this.size, 0, this.blockBelow * 1000);
@@ -427,12 +429,12 @@ export class ThreadPool {
     const p = name.slice(under + 1);
     const code = p === 'f32' ? 0 : p === 'f64' ? 1 : p === 'f32f64' ? 2 : -1;
     if (code < 0) return undefined;
-    const rate = code === 0 ? 40e9 : 20e9;
+    const rate = code === 0 ? WORKER_FLOPS.f32 : WORKER_FLOPS.f64;
     const { minFlops } = threadTuning;
     switch (code === 2 ? name : base) {
       case 'syrk':
         return (n, d, alpha, g, ldg, beta, c, ldc, work) => {
-          if (n * d * d < minFlops || d < 16) return one(n, d, alpha, g, ldg, beta, c, ldc, work);
+          if (n * d * d < minFlops || d < MIN_SPLIT.syrkColumns) return one(n, d, alpha, g, ldg, beta, c, ldc, work);
           const packed = this.scratchOf((K.syrk_packed_bytes as Kernel)(n, d));
           return this.runSync(OP.SYRK, SYRK_ARGS, { precision: code, n, d, alpha, g, ldg, beta, c, ldc, packed, full: 0 });
         };
@@ -457,18 +459,18 @@ export class ThreadPool {
         };
       case 'gemv_n':
         return (m, n, alpha, a, lda, x, beta, y) => {
-          if (2 * m * n < minFlops || m < 16) return one(m, n, alpha, a, lda, x, beta, y);
+          if (2 * m * n < minFlops || m < MIN_SPLIT.gemvRows) return one(m, n, alpha, a, lda, x, beta, y);
           return this.runSync(OP.GEMV_N, GEMV_N_ARGS, { precision: code, m, n, alpha, a, lda, x, beta, y });
         };
       case 'gemv_n_f32f64':
         return (m, n, alpha, a, lda, x, y) => {
-          if (2 * m * n < minFlops || m < 16) return one(m, n, alpha, a, lda, x, y);
+          if (2 * m * n < minFlops || m < MIN_SPLIT.gemvRows) return one(m, n, alpha, a, lda, x, y);
           return this.runSync(OP.GEMV_N, GEMV_N_ARGS, { precision: code, m, n, alpha, a, lda, x, beta: 0, y });
         };
       case 'gemv_t':
       case 'gemv_t_f32f64':
         return (m, n, alpha, a, lda, x, beta, y) => {
-          if (2 * m * n < minFlops || n < 128) return one(m, n, alpha, a, lda, x, beta, y);
+          if (2 * m * n < minFlops || n < 2 * PIECE.gemvColumns) return one(m, n, alpha, a, lda, x, beta, y);
           return this.runSync(OP.GEMV_T, GEMV_T_ARGS, { precision: code, m, n, alpha, a, lda, x, beta, y });
         };
       default:

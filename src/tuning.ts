@@ -38,6 +38,16 @@ export const ARRIVE_MS = 0.05;
  *  takes fewer). */
 export const CHUNKS_PER_THREAD = 4;
 
+/** Pieces of the splits of the async methods' kernels: gemm's rows (each piece packs B again:
+ *  n·k against 2·rows·n·k flops, 1.5 % at 32 rows); gemv_t's columns (a multiple of 16). */
+export const PIECE = { gemmRows: 32, gemvColumns: 64 };
+/** Below these sizes those kernels run on one thread whatever threadTuning says (a split needs at
+ *  least two pieces: syrk's columns come in multiples of 16, gemv's rows of 8). */
+export const MIN_SPLIT = { syrkColumns: 16, gemvRows: 16 };
+/** The rate assumed per thread to estimate a call's time (40 GFLOP/s f32, 20 f64: the kernels'
+ *  measured rates on one core): it decides only how the calling thread waits. */
+export const WORKER_FLOPS = { f32: 40e9, f64: 20e9 };
+
 /**
  * @internal Below these an async call runs on the calling thread: waking the workers and the
  * threads' steps cost more than they save. minFlops: syrk's n·d² (gemm's 2mnk, the Gram matrix's
