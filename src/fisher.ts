@@ -1,6 +1,6 @@
 /**
  * The empirical Fisher F = (1/n) GᵀG of per-example gradients, its running average, and the
- * damped solve (F + λI)⁻¹ g, in four representations.
+ * damped solve (F + λI)⁻¹ g, in six representations.
  */
 import { getEngine, type Engine, type FloatArray, type Precision } from './engine.js';
 import { NotPositiveDefiniteError } from './errors.js';
@@ -18,16 +18,21 @@ import {
   scalePow2,
 } from './stores.js';
 import { LowRankStore } from './lowrank.js';
+import { EkfacStore, KroneckerStore, checkKroneckerState, kroneckerFactorLength, type LayerShape } from './kronecker.js';
+
 import * as check from './validate.js';
-import type { DenseLayerStats } from './layers/index.js';
+import type { DenseLayerShape, DenseLayerStats } from './layers/index.js';
 import type { LayerInWasm } from './layers/inwasm.js';
 import { checkLayers, copyLayersIn, maxAbsGradient, writeLayerRows } from './layerstats.js';
+
+/** The damped inverse of 'kronecker': S⊗Ā + λI itself ('exact'), or π-damped factors ('pi'). */
+export type KroneckerDamping = 'exact' | 'pi';
 
 /** Bytes of the row chunks 'dense' and 'blockdiag' materialise from layer statistics. */
 const LAYER_CHUNK_BYTES = 16 << 20;
 
 export type Representation = 'auto' | StoreKind;
-const REPRESENTATIONS: readonly string[] = ['auto', 'dense', 'lowrank', 'blockdiag', 'diag'];
+const REPRESENTATIONS: readonly string[] = ['auto', 'dense', 'lowrank', 'blockdiag', 'diag', 'kronecker', 'ekfac'];
 
 export interface EmpiricalFisherOptions {
   /** 'f32' (default) or 'f64': the precision of storage and arithmetic */
@@ -53,6 +58,16 @@ export interface EmpiricalFisherOptions {
   rank?: number;
   /** memory budget of 'auto' and the limit for 'dense' (default 256 MiB) */
   maxBytes?: number;
+  /**
+   * the dense layers of 'kronecker' and 'ekfac', in parameter order ({ inputs, outputs, bias
+   * (default true) }; their parameters, layer after layer W row-major then b, must add up to d)
+   */
+  layers?: readonly DenseLayerShape[];
+  /**
+   * the damped inverse of 'kronecker': 'exact' (default) solves with S⊗Ā + λI itself (eigh of both
+   * factors); 'pi' with (S + √λ/π·I)⊗(Ā + π√λ·I), the factored damping of Martens & Grosse
+   */
+  kroneckerDamping?: KroneckerDamping;
 }
 
 /** @internal the option names of EmpiricalFisher (the optimizer accepts them too) */
@@ -65,6 +80,8 @@ export const OPTION_NAMES = [
   'blocks',
   'rank',
   'maxBytes',
+  'layers',
+  'kroneckerDamping',
 ] as const;
 
 /** Default memory budget of the dense representation. */
@@ -93,6 +110,10 @@ export interface EmpiricalFisherState {
   blocks: number[] | undefined;
   rank: number | undefined;
   maxBytes: number;
+  /** the layers of 'kronecker' and 'ekfac' (bias explicit) */
+  layers?: Required<DenseLayerShape>[];
+  /** the damped inverse of 'kronecker' */
+  kroneckerDamping?: KroneckerDamping;
   steps: number;
   examples: number;
   /** rows of the latest update */
@@ -122,6 +143,36 @@ interface Resolved {
   blocks: number[] | undefined;
   rank: number | undefined;
   maxBytes: number;
+  layers: LayerShape[] | undefined;
+  kroneckerDamping: KroneckerDamping;
+}
+
+/** The layers option: shapes with integer inputs, outputs ≥ 1 and a boolean bias, adding up to d. */
+function resolveLayers(d: number, v: unknown): LayerShape[] {
+  if (!Array.isArray(v)) {
+    throw new TypeError(`options.layers must be an array of { inputs, outputs, bias } (one per dense layer), got ${check.describe(v)}`);
+  }
+  if (v.length === 0) throw new RangeError('options.layers must hold at least one layer');
+  const shapes = v.map((l: unknown, i) => {
+    const name = `options.layers[${i}]`;
+    if (l === null || typeof l !== 'object') throw new TypeError(`${name} must be an object { inputs, outputs, bias }, got ${check.describe(l)}`);
+    const o = l as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (k !== 'inputs' && k !== 'outputs' && k !== 'bias') throw new RangeError(`unknown option ${name}.${k}; a layer is { inputs, outputs, bias }`);
+    }
+    const inputs = check.size(`${name}.inputs`, o.inputs, 1);
+    const outputs = check.size(`${name}.outputs`, o.outputs, 1);
+    if (o.bias !== undefined && typeof o.bias !== 'boolean') {
+      throw new TypeError(`${name}.bias must be a boolean or undefined, got ${check.describe(o.bias)}`);
+    }
+    return { inputs, outputs, bias: o.bias !== false };
+  });
+  let sum = 0;
+  for (const l of shapes) sum += l.outputs * (l.inputs + (l.bias ? 1 : 0));
+  if (sum !== d) {
+    throw new RangeError(`options.layers describe ${sum} parameters (Σ outputs·inputs, + outputs with bias), expected d = ${d}`);
+  }
+  return shapes;
 }
 
 function resolveOptions(d: number, options: unknown): Resolved {
@@ -157,6 +208,23 @@ function resolveOptions(d: number, options: unknown): Resolved {
     });
     if (sum !== d) throw new RangeError(`options.blocks sum to ${sum}, expected d = ${d}`);
     if (rep !== 'blockdiag') throw new RangeError(`options.blocks is only for representation 'blockdiag'`);
+  }
+  const layered = rep === 'kronecker' || rep === 'ekfac';
+  const layers = o.layers === undefined ? undefined : resolveLayers(d, o.layers);
+  if (layers && !layered) throw new RangeError(`options.layers is only for representations 'kronecker' and 'ekfac'`);
+  if (layered && !layers) {
+    throw new RangeError(`representation '${rep}' needs options.layers: [{ inputs, outputs, bias }, …], the dense layers in parameter order`);
+  }
+  const kd = o.kroneckerDamping === undefined ? 'exact' : o.kroneckerDamping;
+  if (kd !== 'exact' && kd !== 'pi') throw new RangeError(`options.kroneckerDamping must be 'exact' or 'pi', got ${String(kd)}`);
+  if (o.kroneckerDamping !== undefined && rep !== 'kronecker') {
+    throw new RangeError(`options.kroneckerDamping is only for representation 'kronecker' ('ekfac' damps its diagonal exactly)`);
+  }
+  if (layered) {
+    const bytes = rep === 'kronecker' ? KroneckerStore.bytes(layers!, precision, kd) : EkfacStore.bytes(layers!, precision);
+    if (bytes > maxBytes) {
+      throw new RangeError(`the Kronecker factors need ${formatBytes(bytes)}, over the budget options.maxBytes = ${formatBytes(maxBytes)}`);
+    }
   }
   if (rank !== undefined && rep !== 'lowrank' && rep !== 'auto') {
     throw new RangeError(`options.rank is only for representation 'lowrank' (or 'auto')`);
@@ -200,7 +268,7 @@ function resolveOptions(d: number, options: unknown): Resolved {
       `a diagonal Fisher of d = ${d} needs ${formatBytes(DiagStore.bytes(d, precision))}, over options.maxBytes = ${formatBytes(maxBytes)}`,
     );
   }
-  return { precision, damping, decay, biasCorrection, representation, blocks, rank, maxBytes };
+  return { precision, damping, decay, biasCorrection, representation, blocks, rank, maxBytes, layers, kroneckerDamping: kd };
 }
 
 /** The most rows of length d a low-rank store may hold within `maxBytes`. */
@@ -218,6 +286,10 @@ function makeStore(e: Engine, d: number, r: Resolved): FisherStore {
       return new BlockDiagStore(e, r.precision, d, r.blocks!);
     case 'diag':
       return new DiagStore(e, r.precision, d);
+    case 'kronecker':
+      return new KroneckerStore(e, r.precision, r.layers!, r.kroneckerDamping);
+    case 'ekfac':
+      return new EkfacStore(e, r.precision, r.layers!);
     case 'lowrank':
       return new LowRankStore(
         e,
@@ -238,8 +310,15 @@ function makeStore(e: Engine, d: number, r: Resolved): FisherStore {
  * Representations: 'dense' (d² storage, Cholesky d³/3 per refresh, 2d² per solve); 'lowrank' (rows
  * of gradients: the latest minibatch with decay 0, a Frequent-Directions sketch of the running
  * average otherwise; r·d storage, Woodbury solve in r²·d + r³/3); 'blockdiag' (one dense
- * block per layer); 'diag' (F_jj only). 'auto' picks dense while F and its factor fit `maxBytes`
- * (256 MiB: d ≤ 5792 in f32, 4096 in f64), otherwise lowrank.
+ * block per layer); 'diag' (F_jj only); 'kronecker' (per dense layer of `options.layers`,
+ * F_l = S_l ⊗ Ā_l with Ā = (1/n)Σ āāᵀ, ā = [a; 1], and S = (1/n)Σ eeᵀ, each factor a running
+ * average with its own bias correction: S ⊗ Ā is the empirical Fisher block exactly when n = 1;
+ * storage Σ (in+1)² + out², fed by `updateLayers` only); 'ekfac' (the same factors' eigenbasis with
+ * the diagonal in it re-estimated from the projected per-example gradients at every update; the
+ * basis is computed at the first update and recomputed at the update after each refresh —
+ * `precondition`, or the optimizer's `updateEvery` — from the factors including that batch).
+ * 'auto' picks dense while F and its factor fit `maxBytes` (256 MiB: d ≤ 5792 in f32, 4096 in
+ * f64), otherwise lowrank.
  *
  * @example
  * await init();
@@ -259,6 +338,10 @@ export class EmpiricalFisher {
   readonly blocks: readonly number[] | undefined;
   /** the memory budget */
   readonly maxBytes: number;
+  /** the dense layers of 'kronecker' and 'ekfac' (bias explicit) */
+  readonly layers: readonly Readonly<Required<DenseLayerShape>>[] | undefined;
+  /** the damped inverse of 'kronecker' */
+  readonly kroneckerDamping: KroneckerDamping | undefined;
 
   private readonly rankOption: number | undefined;
   private _damping: number;
@@ -303,6 +386,8 @@ export class EmpiricalFisher {
     this.representation = r.representation;
     this.blocks = r.blocks ? Object.freeze([...r.blocks]) : undefined;
     this.maxBytes = r.maxBytes;
+    this.layers = r.layers ? Object.freeze(r.layers.map((l) => Object.freeze({ ...l }))) : undefined;
+    this.kroneckerDamping = r.representation === 'kronecker' ? r.kroneckerDamping : undefined;
     this.rankOption = r.rank;
     this._damping = r.damping;
     this._effectiveDamping = r.damping;
@@ -366,6 +451,7 @@ export class EmpiricalFisher {
    */
   update(G: FloatArray, n: number): this {
     this.live();
+    this.refuseRows('update(G, n)', 'updateLayers(list, n)');
     check.floatArray('G', G);
     check.size('n', n, 1);
     check.length('G', G, n * this.d, 'n·d');
@@ -408,6 +494,7 @@ export class EmpiricalFisher {
    */
   updateInWasm(gp: number, n: number): void {
     const store = this.live();
+    this.refuseRows('update(G, n)', 'updateLayers(list, n)');
     const overwrite = this.decay === 0 || this._steps === 0;
     this.accumulateScaled(store, gp, n, overwrite);
     this.counted(store, n);
@@ -452,6 +539,7 @@ export class EmpiricalFisher {
     this.live();
     check.size('n', n, 1);
     const stats = checkLayers(list, n, this.d);
+    this.checkLayerShapes(stats);
     const { e, precision } = this;
     const block = copyLayersIn(e, precision, stats, n);
     try {
@@ -460,6 +548,47 @@ export class EmpiricalFisher {
       e.free(block.ptr);
     }
     return this;
+  }
+
+  /**
+   * @internal For 'kronecker' and 'ekfac': throws an Error saying that G cannot come in as rows
+   * (`what`), pointing to the layer path (`instead`).
+   */
+  refuseRows(what: string, instead: string): void {
+    if (this.layers) {
+      throw new Error(
+        `${what} is not available with representation '${this.representation}': its Kronecker factors are built ` +
+          `from each dense layer's inputs and output gradients, not from rows of G; use ${instead}`,
+      );
+    }
+  }
+
+  /** @internal For 'kronecker' and 'ekfac': the statistics must be of the layers given at construction. */
+  checkLayerShapes(list: readonly DenseLayerShape[]): void {
+    const shapes = this.layers;
+    if (!shapes) return;
+    if (list.length !== shapes.length) {
+      throw new RangeError(`list has ${list.length} layers, this ${this.representation} Fisher was made for ${shapes.length} (options.layers)`);
+    }
+    list.forEach((l, i) => {
+      const s = shapes[i];
+      const bias = l.bias !== false;
+      if (l.inputs !== s.inputs || l.outputs !== s.outputs || bias !== s.bias) {
+        throw new RangeError(
+          `list[${i}] is a layer of ${l.inputs} inputs, ${l.outputs} outputs, bias ${bias}; options.layers[${i}] has ` +
+            `${s.inputs}, ${s.outputs}, bias ${s.bias}`,
+        );
+      }
+    });
+  }
+
+  /**
+   * @internal 'ekfac': the next update recomputes the eigenbasis of the factors (with its own
+   * batch included) before it re-estimates the diagonal; other representations: nothing.
+   */
+  requestBasisRefresh(): void {
+    const store = this.live();
+    if (store instanceof EkfacStore) store.refreshBasis();
   }
 
   /**
@@ -540,6 +669,8 @@ export class EmpiricalFisher {
       check.finiteInWasm(e, precision, 'g', g, xp, d);
       this.solveInWasm(xp, true);
       result.set(e.view(precision, xp, d));
+      // 'ekfac': a refreshed factorisation means a new eigenbasis, computed at the next update
+      this.requestBasisRefresh();
       return result;
     } finally {
       e.free(xp);
@@ -553,7 +684,9 @@ export class EmpiricalFisher {
   solveInWasm(xp: number, refresh: boolean): void {
     const store = this.live();
     const fresh = this.factorValid && this.factorDampingUsed === this._damping;
-    if (!fresh && (refresh || !this.hasFactor)) this.factor(store);
+    // 'ekfac' refactors whenever F changed: its factor is c·D + λ (O(d)), D re-estimated every
+    // update; `refresh` concerns its eigenbasis (requestBasisRefresh)
+    if (!fresh && (refresh || !this.hasFactor || store instanceof EkfacStore)) this.factor(store);
     this.solveScaled(store, xp);
   }
 
@@ -667,7 +800,9 @@ export class EmpiricalFisher {
    * with e the examples each has seen, so data-parallel workers can accumulate separately and one
    * combines. Both must have the same d, precision, representation, decay, blocks and step count.
    * `other` is not changed. For 'lowrank' the other's rows are added, and shrunk (sketched) if
-   * they do not fit: the sketch of the union, ρ adding up. @returns this
+   * they do not fit: the sketch of the union, ρ adding up. For 'kronecker' and 'ekfac' each factor
+   * (and the ekfac diagonal, in this one's eigenbasis) is averaged so, as K-FAC's data-parallel
+   * form does: F is then the product of the averaged factors. @returns this
    */
   merge(other: EmpiricalFisher): this {
     const store = this.live();
@@ -684,6 +819,8 @@ export class EmpiricalFisher {
     same('representation', this.representation, other.representation);
     same('decay', this.decay, other.decay);
     same('blocks', String(this.blocks), String(other.blocks));
+    same('layers', JSON.stringify(this.layers), JSON.stringify(other.layers));
+    same('kroneckerDamping', this.kroneckerDamping, other.kroneckerDamping);
     if (this._steps !== 0 && other._steps !== 0) same('steps', this._steps, other._steps);
     if (other._steps === 0) return this;
     // bring both to the larger σ² (exact powers of two); the other's S is weighted by σ₂²/σ²
@@ -695,7 +832,9 @@ export class EmpiricalFisher {
     this.sigma2 = pow2(commonExp);
     if (this._steps === 0) {
       if (store instanceof LowRankStore) store.reserve(store.mergeCapacity(os as LowRankStore));
-      store.merge(os, 0, rel);
+      // Kronecker factors: the gradient scale (rel) belongs to the S factors alone
+      if (store instanceof KroneckerStore || store instanceof EkfacStore) store.merge(os as never, 0, 1, rel);
+      else store.merge(os, 0, rel);
       this.lastBatch = 0;
       this._steps = other._steps;
       this.betaPow = other.betaPow;
@@ -705,7 +844,8 @@ export class EmpiricalFisher {
       const theirs = other.decay === 0 ? other.lastBatch : other._examples;
       const total = mine + theirs;
       if (store instanceof LowRankStore) store.reserve(store.mergeCapacity(os as LowRankStore));
-      store.merge(os, mine / total, (theirs / total) * rel);
+      if (store instanceof KroneckerStore || store instanceof EkfacStore) store.merge(os as never, mine / total, theirs / total, rel);
+      else store.merge(os, mine / total, (theirs / total) * rel);
     }
     this._examples += other._examples;
     this.lastBatch += other.lastBatch;
@@ -729,6 +869,8 @@ export class EmpiricalFisher {
       blocks: this.blocks ? [...this.blocks] : undefined,
       rank: this.rankOption,
       maxBytes: this.maxBytes,
+      ...(this.layers ? { layers: this.layers.map((l) => ({ ...l })) } : {}),
+      ...(this.kroneckerDamping ? { kroneckerDamping: this.kroneckerDamping } : {}),
       steps: this._steps,
       examples: this._examples,
       lastBatch: this.lastBatch,
@@ -773,6 +915,8 @@ export class EmpiricalFisher {
       blocks: state.blocks,
       rank: state.rank,
       maxBytes: state.maxBytes,
+      ...(state.layers !== undefined ? { layers: state.layers } : {}),
+      ...(state.kroneckerDamping !== undefined ? { kroneckerDamping: state.kroneckerDamping } : {}),
     });
     try {
       F.live().load(state.store);
@@ -948,7 +1092,18 @@ function checkState(state: EmpiricalFisherState): void {
   const d = state.d;
   field('precision', state.precision === 'f32' || state.precision === 'f64', "'f32' or 'f64'", state.precision);
   const rep = state.representation;
-  field('representation', rep === 'dense' || rep === 'lowrank' || rep === 'blockdiag' || rep === 'diag', 'a representation', rep);
+  field('representation', typeof rep === 'string' && REPRESENTATIONS.includes(rep) && (rep as string) !== 'auto', 'a representation', rep);
+  let shapes: LayerShape[] | undefined;
+  if (rep === 'kronecker' || rep === 'ekfac') {
+    try {
+      shapes = resolveLayers(d, state.layers);
+    } catch (err) {
+      (err as Error).message = (err as Error).message.replace(/options\.layers/g, 'state.layers');
+      throw err;
+    }
+    const kd = state.kroneckerDamping;
+    field('kroneckerDamping', rep === 'ekfac' ? kd === undefined : kd === 'exact' || kd === 'pi', rep === 'ekfac' ? 'undefined' : "'exact' or 'pi'", kd);
+  }
   int('steps', state.steps);
   int('examples', state.examples);
   int('lastBatch', state.lastBatch);
@@ -976,6 +1131,7 @@ function checkState(state: EmpiricalFisherState): void {
   const F = state.precision === 'f32' ? Float32Array : Float64Array;
   if (rep === 'dense') arr('S', F, d * d);
   else if (rep === 'diag') arr('S', F, d, 0);
+  else if (shapes) checkKroneckerState(st, rep as 'kronecker' | 'ekfac', state.precision, shapes);
   else if (rep === 'blockdiag') {
     field('blocks', Array.isArray(state.blocks), 'an array of block sizes', state.blocks);
     let m = 0;
@@ -1029,7 +1185,15 @@ function checkState(state: EmpiricalFisherState): void {
   const sf = state.staleFactor;
   if (sf !== undefined) {
     if (!sf || typeof sf !== 'object') throw new TypeError('state.staleFactor must be an object or undefined');
-    const len = rep === 'dense' ? d * d : rep === 'diag' ? d : rep === 'blockdiag' ? (state.blocks ?? []).reduce((a, b) => a + b * b, 0) : -1;
+    const len = shapes
+      ? kroneckerFactorLength(shapes, rep as 'kronecker' | 'ekfac', state.kroneckerDamping ?? 'exact')
+      : rep === 'dense'
+        ? d * d
+        : rep === 'diag'
+          ? d
+          : rep === 'blockdiag'
+            ? (state.blocks ?? []).reduce((a, b) => a + b * b, 0)
+            : -1;
     if (!(sf.values instanceof F) || sf.values.length !== len) {
       throw new RangeError(`state.staleFactor.values must be a ${F.name} of length ${len} (${rep})`);
     }

@@ -15,7 +15,7 @@ export { linalg, CholeskyFactor } from './linalg.js';
 export type { SyrkOptions, CholeskyOptions, SolveOptions, SolveSPDOptions, EighOptions, EighResult, GemmOptions } from './linalg.js';
 export { NotPositiveDefiniteError } from './errors.js';
 export { EmpiricalFisher } from './fisher.js';
-export type { EmpiricalFisherOptions, Representation } from './fisher.js';
+export type { EmpiricalFisherOptions, KroneckerDamping, Representation } from './fisher.js';
 export { EmpiricalFisherOptimizer } from './optimizer.js';
 export type {
   EmpiricalFisherOptimizerOptions,

@@ -45,7 +45,9 @@ export interface EmpiricalFisherOptimizerOptions
   /**
    * refactor F + λI every k steps, reusing the factor between (default 1). F itself is updated with
    * every minibatch. 'lowrank' refactors at every step regardless: its factor is tied to the rows,
-   * which every update changes, and costs r³/3 against the update's n·r·d
+   * which every update changes, and costs r³/3 against the update's n·r·d. 'kronecker': the
+   * eigendecompositions (or Cholesky factors, 'pi') of the factors every k steps; 'ekfac': the
+   * eigenbasis every k steps, its diagonal re-estimated and used at every step
    */
   updateEvery?: number;
   /** decoupled weight decay: θ ← θ − η·weightDecay·θ as part of the step (default 0) */
@@ -207,6 +209,8 @@ export class EmpiricalFisherOptimizer {
       blocks: o.blocks as number[] | undefined,
       rank: o.rank as number | undefined,
       maxBytes: o.maxBytes as number | undefined,
+      layers: o.layers as EmpiricalFisherOptions['layers'],
+      kroneckerDamping: o.kroneckerDamping as EmpiricalFisherOptions['kroneckerDamping'],
     };
     for (const k of Object.keys(fisherOptions) as (keyof EmpiricalFisherOptions)[]) {
       if (fisherOptions[k] === undefined) delete fisherOptions[k];
@@ -244,6 +248,7 @@ export class EmpiricalFisherOptimizer {
   step(G: FloatArray, n: number, opts?: StepOptions): StepInfo {
     const F = this.fisher;
     if (F.disposed) throw check.disposedError('EmpiricalFisherOptimizer');
+    F.refuseRows('step(G, n)', 'stepLayers(list, n)');
     check.floatArray('G', G);
     check.size('n', n, 1);
     const d = this.d;
@@ -284,6 +289,7 @@ export class EmpiricalFisherOptimizer {
     if (F.disposed) throw check.disposedError('EmpiricalFisherOptimizer');
     check.size('n', n, 1);
     const stats = checkLayers(list, n, this.d);
+    F.checkLayerShapes(stats);
     const lossFn = this.checkStepOptions(opts);
     const block = copyLayersIn(this.e, F.precision, stats, n);
     try {
@@ -361,6 +367,9 @@ export class EmpiricalFisherOptimizer {
       const undo = lambda === 0 ? F.save() : undefined;
       F.damping = lambda;
       try {
+        // 'ekfac': a refresh step recomputes the eigenbasis in this update, from factors that
+        // include this batch, before the diagonal is re-estimated in it
+        if (refresh) F.requestBasisRefresh();
         if ('rows' in src) F.updateInWasm(src.rows, n);
         else F.updateLayersInWasm(src.layers, n);
       } catch (err) {
@@ -502,6 +511,8 @@ export class EmpiricalFisherOptimizer {
       blocks: fs.blocks,
       rank: fs.rank,
       maxBytes: fs.maxBytes,
+      layers: fs.layers,
+      kroneckerDamping: fs.kroneckerDamping,
       precision: fs.precision,
       lossChangeBound: state.lossChangeBound,
       updateEvery: state.updateEvery,

@@ -10,7 +10,7 @@ import { BYTES } from './linalg.js';
 import * as check from './validate.js';
 import { diagonalInWasm, type LayerInWasm } from './layers/inwasm.js';
 
-export type StoreKind = 'dense' | 'lowrank' | 'blockdiag' | 'diag';
+export type StoreKind = 'dense' | 'lowrank' | 'blockdiag' | 'diag' | 'kronecker' | 'ekfac';
 
 /** @internal The live allocations of a store, shared with the finaliser (updated when a store reallocates). */
 export interface Holder {

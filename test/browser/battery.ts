@@ -243,6 +243,56 @@ export function runBattery(ef: Library, models?: ModelsLibrary): BatteryResult {
       opt.dispose();
     }
 
+    // 'kronecker' (both dampings) and 'ekfac' from layer statistics: three updates with a running
+    // average, then 6 optimizer steps with updateEvery 2 (stale factors, a kept ekfac basis)
+    const kronInputs = new Inputs(p === 'f32' ? 919 : 1020);
+    const kronShapes = [
+      { inputs: 17, outputs: 5, bias: true },
+      { inputs: 5, outputs: 4, bias: false },
+    ];
+    const dk = layers.size(kronShapes);
+    const kronBatch = (n: number) =>
+      kronShapes.map((s) => ({ ...s, A: kronInputs.fill(new T(n * s.inputs)), E: kronInputs.fill(new T(n * s.outputs)) }));
+    const kronReps: [string, Record<string, unknown>][] = [
+      ['kronecker', { representation: 'kronecker' }],
+      ['kronecker.pi', { representation: 'kronecker', kroneckerDamping: 'pi' }],
+      ['ekfac', { representation: 'ekfac' }],
+    ];
+    for (const [name, opts] of kronReps) {
+      const F = new EmpiricalFisher(dk, { precision: p as 'f32' | 'f64', damping: 0.01, decay: 0.9, layers: kronShapes, ...opts });
+      const gk = kronInputs.fill(new T(dk));
+      for (const n of [7, 12, 5]) {
+        F.updateLayers(kronBatch(n), n);
+        if (n === 12) F.precondition(gk);
+      }
+      const v = F.precondition(gk);
+      put(`fisher.${p}.${name}.precondition`, v);
+      put(`fisher.${p}.${name}.quadratic`, F.quadratic(v));
+      put(`fisher.${p}.${name}.toDense`, F.toDense());
+      F.damping = 0.25;
+      put(`fisher.${p}.${name}.precondition.damping`, F.precondition(gk));
+      F.dispose();
+      const params = new T(dk);
+      for (let j = 0; j < dk; j++) params[j] = (j % 7) / 8 - 0.375;
+      const opt = new EmpiricalFisherOptimizer(params, {
+        lr: 0.5,
+        damping: 0.05,
+        decay: 0.9,
+        layers: kronShapes,
+        updateEvery: 2,
+        lossChangeBound: 1e-2,
+        ...opts,
+      });
+      const infos = new Float64Array(6 * 5);
+      for (let s = 0; s < 6; s++) {
+        const info = opt.stepLayers(kronBatch(9), 9);
+        infos.set([info.rate, info.stepNorm, info.predictedLossChange, info.predictedLossChangeRms, info.damping], s * 5);
+      }
+      put(`optimizer.${p}.${name}.params`, params);
+      put(`optimizer.${p}.${name}.info`, infos);
+      opt.dispose();
+    }
+
     // the models: every activation and loss on a 37–19–13–10 MLP (tile edges) and logistic
     // regression, n = 21; inputs and parameters scaled ×4 (exact) into the curved part of tanh,
     // sigmoid and the softmax
