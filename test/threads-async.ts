@@ -61,22 +61,27 @@ interface Case {
   options: EmpiricalFisherOptimizerOptions;
 }
 
-/** Two dense layers (13 → 7 → 5, with biases): d = 7·13 + 7 + 5·7 + 5 = 138. */
+/** Two dense layers (19 → 7 → 5, with biases): d = 7·19 + 7 + 5·7 + 5 = 180 (Ā of the first is
+ *  20 × 20: its syrk is split). */
 const SHAPES = [
-  { inputs: 13, outputs: 7, bias: true },
+  { inputs: 19, outputs: 7, bias: true },
   { inputs: 7, outputs: 5, bias: true },
 ];
-const LAYER_D = 138;
+const LAYER_D = 180;
 
 function cases(): Case[] {
   return [
     { name: 'dense', d: LAYER_D, n: 19, options: { representation: 'dense', decay: 0.9 } },
     { name: 'dense, updateEvery 2, momentum, ε', d: LAYER_D, n: 9, options: { representation: 'dense', updateEvery: 2, momentum: 0.5, lossChangeBound: 1e-3 } },
-    { name: 'blockdiag', d: LAYER_D, n: 17, options: { representation: 'blockdiag', blocks: [98, 40], decay: 0.8 } },
+    { name: 'blockdiag', d: LAYER_D, n: 17, options: { representation: 'blockdiag', blocks: [140, 40], decay: 0.8 } },
     { name: 'diag', d: LAYER_D, n: 17, options: { representation: 'diag' } },
     { name: 'lowrank, decay 0', d: LAYER_D, n: 21, options: { representation: 'lowrank', decay: 0, lossChangeBound: 1e-2 } },
     // rank 8 with batches of 21: every step shrinks the sketch (eigh, the rotation's gemm)
     { name: 'lowrank, decay 0.9, rank 8 (sketch)', d: LAYER_D, n: 21, options: { representation: 'lowrank', decay: 0.9, rank: 8 } },
+    // built from layer statistics only: step(G) and update(G) fail alike
+    { name: 'kronecker', d: LAYER_D, n: 21, options: { representation: 'kronecker', layers: SHAPES, decay: 0.9 } },
+    { name: "kronecker 'pi'", d: LAYER_D, n: 21, options: { representation: 'kronecker', layers: SHAPES, kroneckerDamping: 'pi' } },
+    { name: 'ekfac', d: LAYER_D, n: 21, options: { representation: 'ekfac', layers: SHAPES, decay: 0.8 } },
   ];
 }
 
@@ -97,6 +102,26 @@ export async function asyncBattery(): Promise<{ checked: number; differ: string[
     const d = firstDifference(a, b);
     if (d) differ.push(`${what}: ${d}`);
   };
+  // the async call against the synchronous one: the same result, or the same error
+  const both = async (what: string, sync: () => unknown, later: () => Promise<unknown>) => {
+    let a: unknown, b: unknown;
+    let ea = '', eb = '';
+    try {
+      a = sync();
+    } catch (e) {
+      ea = String(e);
+    }
+    try {
+      b = await later();
+    } catch (e) {
+      eb = String(e);
+    }
+    if (ea !== eb) {
+      checked++;
+      differ.push(`${what}: '${eb}' vs '${ea}'`);
+    } else if (!ea) expectSame(what, b, a);
+    else checked++;
+  };
   try {
     for (const P of [Float32Array, Float64Array] as Ctor[]) {
       const pn = P === Float32Array ? 'f32' : 'f64';
@@ -111,10 +136,10 @@ export async function asyncBattery(): Promise<{ checked: number; differ: string[
             for (let s = 0; s < 3; s++) {
               if (source === 'G') {
                 const G = filled(P, c.n * c.d, 100 * s + c.d);
-                expectSame(`${tag} step ${s}`, await two.stepAsync(G, c.n), one.step(G, c.n));
+                await both(`${tag} step ${s}`, () => one.step(G, c.n), () => two.stepAsync(G, c.n));
               } else {
                 const list = layerStats(P, c.n, 100 * s + 7);
-                expectSame(`${tag} stepLayers ${s}`, await two.stepLayersAsync(list, c.n), one.stepLayers(list, c.n));
+                await both(`${tag} stepLayers ${s}`, () => one.stepLayers(list, c.n), () => two.stepLayersAsync(list, c.n));
               }
               expectSame(`${tag} ${source} params ${s}`, two.params, one.params);
             }
@@ -140,19 +165,20 @@ export async function asyncBattery(): Promise<{ checked: number; differ: string[
           }
         }
         // EmpiricalFisher: updateAsync, updateLayersAsync, preconditionAsync
-        const fo = { precision: pn, damping: 1e-3, decay: c.options.decay ?? 0, representation: c.options.representation, blocks: c.options.blocks, rank: c.options.rank } as const;
+        const fo = {
+          precision: pn, damping: 1e-3, decay: c.options.decay ?? 0, representation: c.options.representation, blocks: c.options.blocks,
+          rank: c.options.rank, layers: c.options.layers, kroneckerDamping: c.options.kroneckerDamping,
+        } as const;
         const F1 = new EmpiricalFisher(c.d, fo);
         const F2 = new EmpiricalFisher(c.d, fo);
         try {
           for (let s = 0; s < 2; s++) {
             const G = filled(P, c.n * c.d, 300 + s);
-            F1.update(G, c.n);
-            await F2.updateAsync(G, c.n);
+            await both(`${tag} update ${s}`, () => F1.update(G, c.n).save(), async () => (await F2.updateAsync(G, c.n)).save());
             const g = filled(P, c.d, 400 + s);
-            expectSame(`${tag} precondition after update ${s}`, await F2.preconditionAsync(g), F1.precondition(g));
+            await both(`${tag} precondition after update ${s}`, () => F1.precondition(g), () => F2.preconditionAsync(g));
             const list = layerStats(P, c.n, 500 + s);
-            F1.updateLayers(list, c.n);
-            await F2.updateLayersAsync(list, c.n);
+            await both(`${tag} updateLayers ${s}`, () => F1.updateLayers(list, c.n).save(), async () => (await F2.updateLayersAsync(list, c.n)).save());
             const out1 = new P(c.d), out2 = new P(c.d);
             F1.precondition(g, out1);
             const r2 = await F2.preconditionAsync(g, out2);
@@ -170,6 +196,7 @@ export async function asyncBattery(): Promise<{ checked: number; differ: string[
             e1 = String(e);
           }
           await F2.updateAsync(new P(5), c.n).catch((e) => (e2 = String(e)));
+          await both(`${tag} precondition of a wrong length`, () => F1.precondition(new P(c.d + 1)), () => F2.preconditionAsync(new P(c.d + 1)));
           const badList = layerStats(P, c.n, 9);
           badList[1].E[4] = Number.POSITIVE_INFINITY;
           let e3 = '';
