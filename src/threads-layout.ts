@@ -33,7 +33,7 @@ export const ARGS = 16;
 /** threads whose speeds potrf keeps (and go words) */
 export const MAX_RATES = 64;
 
-export const OP = { SYRK: 1, POTRF: 2, EXIT: 3, GEMM: 4, GRAM: 5, GEMV_N: 6, GEMV_T: 7 } as const;
+export const OP = { SYRK: 1, POTRF: 2, EXIT: 3, GEMM: 4, GRAM: 5, GEMV_N: 6, GEMV_T: 7, POTRS: 8 } as const;
 export type Op = (typeof OP)[keyof typeof OP];
 
 /** precision slot value: 0 f32, 1 f64; 2 for gemv: f32 matrix, f64 vectors (the _f32f64 kernels) */
@@ -65,6 +65,9 @@ export const GRAM_ARGS = { precision: 0, n: 1, d: 2, alpha: 3, g: 4, ldg: 5, bet
 export const GEMV_N_ARGS = { precision: 0, m: 1, n: 2, alpha: 3, a: 4, lda: 5, x: 6, beta: 7, y: 8 } as const;
 /** gemv_t of the kernel table (`y ← β·y + α·Aᵀx`, A m × n), split by columns of A in multiples of 16. */
 export const GEMV_T_ARGS = GEMV_N_ARGS;
+
+/** potrs of the kernel table (each of the nrhs rows of B ← (L·Lᵀ)⁻¹ row), split by rows of B. */
+export const POTRS_ARGS = { precision: 0, d: 1, nrhs: 2, l: 3, ldl: 4, b: 5, ldb: 6 } as const;
 
 /** An operation's arguments by name, for its layout L. */
 export type ArgsOf<L extends Record<string, number>> = { [K in keyof L]: number };

@@ -20,11 +20,13 @@
  *   gram    the rows of lower(C) in pieces of equal area, claimed one at a time: a piece is a
  *           rectangle against the rows above it (gemm) and its own lower triangle (gram).
  *   gemv    y = Ax by rows of A, y = Aᵀx by columns of A, in pieces claimed one at a time.
+ *   potrs   the right-hand sides (rows of B) in pieces of at least 4 (the blocked path, as in one
+ *           call of 4 or more), claimed one at a time.
  * Every element sees the same operations in the same order as on one thread (assembly/parallel.ts,
  * assembly/gemm.ts): the results are bit-identical.
  */
 import {
-  ARGS, CTL, GEMM_ARGS, GEMV_N_ARGS, GEMV_T_ARGS, GRAM_ARGS, MAX_RATES, OP, POTRF_ARGS, POTRF_STATE, SYRK_ARGS, potrfStateInts, type ThreadInit,
+  ARGS, CTL, GEMM_ARGS, GEMV_N_ARGS, GEMV_T_ARGS, GRAM_ARGS, MAX_RATES, OP, POTRF_ARGS, POTRS_ARGS, POTRF_STATE, SYRK_ARGS, potrfStateInts, type ThreadInit,
 } from './threads-layout.js';
 import {
   ARRIVE_MS, CHUNKS_PER_THREAD, IDLE_SPIN_MS, LATE_STEP_MS, PIECE, PRIMED_SPIN_MS, ROW_UNITS, SPIN_CMD, SPIN_WAIT_MS,
@@ -308,6 +310,21 @@ export function makeThread(K: Kernels, init: ThreadInit): ThreadPart {
     });
   }
 
+  // each row of B ← (L·Lᵀ)⁻¹ row, by pieces of rows (multiples of 8: every piece takes potrs's
+  // blocked path, as the whole does from 4 rows on; the caller splits only from 16)
+  function potrs(): void {
+    const A = POTRS_ARGS;
+    const S = bytes();
+    const d = args[A.d], nrhs = args[A.nrhs], l = args[A.l], ldl = args[A.ldl], b = args[A.b], ldb = args[A.ldb];
+    const f = kernel('potrs' + suffix());
+    const P = Math.max(1, Math.min(T * CHUNKS_PER_THREAD, Math.floor(nrhs / ROW_ALIGN)));
+    const cuts = weightedCuts(nrhs, P, null);
+    claimAll(CTL.CLAIM, P, (i) => {
+      const k0 = cuts[i], k1 = cuts[i + 1];
+      if (k0 < k1) f(d, k1 - k0, l, ldl, b + k0 * ldb * S, ldb, work);
+    });
+  }
+
   // the row shares of potrf: the threads' measured speeds, each kept within 4× of the mean (equal
   // shares until every thread has been measured)
   function weights(): number[] | null {
@@ -577,6 +594,7 @@ export function makeThread(K: Kernels, init: ThreadInit): ThreadPart {
         else if (op === OP.GRAM) gram();
         else if (op === OP.GEMV_N) gemvN();
         else if (op === OP.GEMV_T) gemvT();
+        else if (op === OP.POTRS) potrs();
       } catch {
         Atomics.store(ctl, CTL.ERROR, 1);
         wakeAll();

@@ -28,7 +28,7 @@
 import { WORKER_SOURCE } from './worker.generated.js';
 import { makeThread, type Kernels, type ThreadPart } from './threads-worker.js';
 import {
-  ARGS, CTL, GEMM_ARGS, GEMV_N_ARGS, GEMV_T_ARGS, GRAM_ARGS, OP, POTRF_ARGS, SYRK_ARGS, potrfStateBytes, writeArgs, type ArgsOf, type WorkerReply, type WorkerStart,
+  ARGS, CTL, GEMM_ARGS, GEMV_N_ARGS, GEMV_T_ARGS, GRAM_ARGS, OP, POTRF_ARGS, POTRS_ARGS, SYRK_ARGS, potrfStateBytes, writeArgs, type ArgsOf, type WorkerReply, type WorkerStart,
 } from './threads-layout.js';
 import {
   AWAKE_MARGIN_MS, BLOCK_MS, IDLE_SPIN_MS, MIN_SPLIT, PIECE, PRIMED_SPIN_MS, SPIN_DONE_MS, WAKE_LEAD_MS, WORKER_FLOPS, threadTuning,
@@ -417,8 +417,8 @@ export class ThreadPool {
 
   /**
    * @internal The kernel export `name` (syrk_f32, gemv_t_f32f64, …) split between the threads with
-   * the calling thread taking part (runSync), for the kernels the pool splits (syrk, potrf, gemm,
-   * gram, gemv) at sizes above threadTuning; undefined for the others (they run on the calling
+   * the calling thread taking part (runSync), for the kernels the pool splits (syrk, potrf, potrs,
+   * gemm, gram, gemv) at sizes above threadTuning; undefined for the others (they run on the calling
    * thread). The same arguments and the same bits as the one-thread kernel.
    */
   kernel(name: string): Kernel | undefined {
@@ -446,6 +446,11 @@ export class ThreadPool {
           const s = this.scratchOf(2 * panel + state);
           new Uint8Array(this.host.memory.buffer, s + 2 * panel, state).fill(0);
           return this.runSync(OP.POTRF, POTRF_ARGS, { precision: code, d, a, lda, panels: s, state: s + 2 * panel, zeroUpper: 0 });
+        };
+      case 'potrs':
+        return (d, nrhs, l, ldl, b, ldb, work) => {
+          if (2 * d * d * nrhs < minFlops || nrhs < MIN_SPLIT.potrsRhs) return one(d, nrhs, l, ldl, b, ldb, work);
+          return this.runSync(OP.POTRS, POTRS_ARGS, { precision: code, d, nrhs, l, ldl, b, ldb });
         };
       case 'gemm':
         return (m, n, k, alpha, a, lda, transA, b, ldb, transB, beta, c, ldc, work) => {

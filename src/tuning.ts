@@ -42,8 +42,9 @@ export const CHUNKS_PER_THREAD = 4;
  *  n·k against 2·rows·n·k flops, 1.5 % at 32 rows); gemv_t's columns (a multiple of 16). */
 export const PIECE = { gemmRows: 32, gemvColumns: 64 };
 /** Below these sizes those kernels run on one thread whatever threadTuning says (a split needs at
- *  least two pieces: syrk's columns come in multiples of 16, gemv's rows of 8). */
-export const MIN_SPLIT = { syrkColumns: 16, gemvRows: 16 };
+ *  least two pieces: syrk's columns come in multiples of 16, gemv's rows and potrs's right-hand
+ *  sides of 8). */
+export const MIN_SPLIT = { syrkColumns: 16, gemvRows: 16, potrsRhs: 16 };
 /** The rate assumed per thread to estimate a call's time (40 GFLOP/s f32, 20 f64: the kernels'
  *  measured rates on one core): it decides only how the calling thread waits. */
 export const WORKER_FLOPS = { f32: 40e9, f64: 20e9 };
