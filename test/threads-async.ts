@@ -8,7 +8,7 @@
  * engine per file: 2, 3 and 4 threads) and, as a battery, by test/threads-web.node.test.ts.
  * No Node built-ins here (it is bundled for Chromium too).
  */
-import { EmpiricalFisher, EmpiricalFisherOptimizer, type EmpiricalFisherOptimizerOptions } from '../src/index.js';
+import { EmpiricalFisher, EmpiricalFisherOptimizer, linalg, type EmpiricalFisherOptimizerOptions } from '../src/index.js';
 import { getEngine } from '../src/engine.js';
 import { threadTuning } from '../src/tuning.js';
 
@@ -213,6 +213,30 @@ export async function asyncBattery(): Promise<{ checked: number; differ: string[
         } finally {
           F1.dispose();
           F2.dispose();
+        }
+      }
+    }
+    // the split kernels alone, at sizes across their pieces' boundaries: synchronous linalg calls
+    // run inside onThreads (which hands out the split kernels) against the same calls outside
+    const e = getEngine();
+    for (const P of [Float32Array, Float64Array] as Ctor[]) {
+      const pn = P === Float32Array ? 'f32' : 'f64';
+      for (const [m, n, k] of [[2, 3, 5], [17, 33, 9], [65, 40, 129], [130, 257, 64], [300, 17, 700]]) {
+        const A = filled(P, m * k, m + k);
+        const B = filled(P, k * n, n + 3);
+        await both(`gemm ${pn} ${m}×${n}×${k}`, () => linalg.gemm(A, B, m, n, k), () => e.onThreads(() => linalg.gemm(A, B, m, n, k)));
+        const At = filled(P, k * m, 7);
+        await both(`gemm Aᵀ Bᵀ ${pn} ${m}×${n}×${k}`, () => linalg.gemm(At, B, m, k, n, { transA: true, transB: true, alpha: 0.5 }), () =>
+          e.onThreads(() => linalg.gemm(At, B, m, k, n, { transA: true, transB: true, alpha: 0.5 })));
+      }
+      for (const d of [16, 17, 65, 129, 300, 520]) {
+        const G = filled(P, 40 * d, d);
+        const S = linalg.syrk(G, 40, d, { alpha: 1 / 40 });
+        await both(`cholesky ${pn} d=${d}`, () => linalg.cholesky(S, d, { shift: 0.1 }), () => e.onThreads(() => linalg.cholesky(S, d, { shift: 0.1 })));
+        const L = linalg.cholesky(S, d, { shift: 0.1 });
+        for (const nrhs of [1, 15, 16, 17, 33, 100]) {
+          const R = filled(P, nrhs * d, nrhs);
+          await both(`choleskySolve ${pn} d=${d} nrhs=${nrhs}`, () => linalg.choleskySolve(L, d, R, { nrhs }), () => e.onThreads(() => linalg.choleskySolve(L, d, R, { nrhs })));
         }
       }
     }
