@@ -25,15 +25,19 @@ export const CTL = {
   GO_BYTE: 704,
   /** f64: thread 0's time for a diagonal block in potrf */
   LOOK_BYTE: 960,
-  BYTES: 976,
+  /** MAX_PIECES f64: the pieces' results of a scan */
+  RESULTS_BYTE: 976,
+  BYTES: 976 + 8 * 32,
 } as const;
 
 /** f64 argument slots at ARGS_BYTE */
 export const ARGS = 16;
 /** threads whose speeds potrf keeps (and go words) */
 export const MAX_RATES = 64;
+/** pieces of a scan at most (one result slot each) */
+export const MAX_PIECES = 32;
 
-export const OP = { SYRK: 1, POTRF: 2, EXIT: 3, GEMM: 4, GRAM: 5, GEMV_N: 6, GEMV_T: 7, POTRS: 8 } as const;
+export const OP = { SYRK: 1, POTRF: 2, EXIT: 3, GEMM: 4, GRAM: 5, GEMV_N: 6, GEMV_T: 7, POTRS: 8, SCAN: 9 } as const;
 export type Op = (typeof OP)[keyof typeof OP];
 
 /** precision slot value: 0 f32, 1 f64; 2 for gemv: f32 matrix, f64 vectors (the _f32f64 kernels) */
@@ -68,6 +72,13 @@ export const GEMV_T_ARGS = GEMV_N_ARGS;
 
 /** potrs of the kernel table (each of the nrhs rows of B ← (L·Lᵀ)⁻¹ row), split by rows of B. */
 export const POTRS_ARGS = { precision: 0, d: 1, nrhs: 2, l: 3, ldl: 4, b: 5, ldb: 6 } as const;
+
+/**
+ * A scan of x (n elements) by pieces: `kind` 0 max_abs (each piece's largest |x_i|), 1
+ * first_nonfinite (each piece's first index, −1 if none); `pieces` results at RESULTS_BYTE, which the
+ * calling thread combines (the largest; the first).
+ */
+export const SCAN_ARGS = { precision: 0, kind: 1, n: 2, x: 3, pieces: 4 } as const;
 
 /** An operation's arguments by name, for its layout L. */
 export type ArgsOf<L extends Record<string, number>> = { [K in keyof L]: number };

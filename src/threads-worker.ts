@@ -20,13 +20,15 @@
  *   gram    the rows of lower(C) in pieces of equal area, claimed one at a time: a piece is a
  *           rectangle against the rows above it (gemm) and its own lower triangle (gram).
  *   gemv    y = Ax by rows of A, y = Aᵀx by columns of A, in pieces claimed one at a time.
+ *   scan    the largest magnitude, or the first non-finite element, of pieces of a vector (the
+ *           calling thread combines the pieces' results).
  *   potrs   the right-hand sides (rows of B) in pieces of at least 4 (the blocked path, as in one
  *           call of 4 or more), claimed one at a time.
  * Every element sees the same operations in the same order as on one thread (assembly/parallel.ts,
  * assembly/gemm.ts): the results are bit-identical.
  */
 import {
-  ARGS, CTL, GEMM_ARGS, GEMV_N_ARGS, GEMV_T_ARGS, GRAM_ARGS, MAX_RATES, OP, POTRF_ARGS, POTRS_ARGS, POTRF_STATE, SYRK_ARGS, potrfStateInts, type ThreadInit,
+  ARGS, CTL, GEMM_ARGS, GEMV_N_ARGS, GEMV_T_ARGS, GRAM_ARGS, MAX_RATES, OP, POTRF_ARGS, POTRS_ARGS, POTRF_STATE, SCAN_ARGS, SYRK_ARGS, potrfStateInts, type ThreadInit,
 } from './threads-layout.js';
 import {
   ARRIVE_MS, CHUNKS_PER_THREAD, IDLE_SPIN_MS, LATE_STEP_MS, PIECE, PRIMED_SPIN_MS, ROW_UNITS, SPIN_CMD, SPIN_WAIT_MS,
@@ -325,6 +327,21 @@ export function makeThread(K: Kernels, init: ThreadInit): ThreadPart {
     });
   }
 
+  // each piece's max_abs or first_nonfinite (absolute index) into the results
+  function scan(): void {
+    const A = SCAN_ARGS;
+    const S = bytes();
+    const n = args[A.n], x = args[A.x], P = args[A.pieces], maxAbs = args[A.kind] === 0;
+    const f = kernel((maxAbs ? 'max_abs' : 'first_nonfinite') + suffix());
+    const results = new Float64Array(init.memory.buffer, init.ctl + CTL.RESULTS_BYTE, P);
+    const cuts = areaCutsEqual(n, P);
+    claimAll(CTL.CLAIM, P, (i) => {
+      const i0 = cuts[i], i1 = cuts[i + 1];
+      const r = i0 < i1 ? f(i1 - i0, x + i0 * S) : maxAbs ? 0 : -1;
+      results[i] = maxAbs || r < 0 ? r : i0 + r;
+    });
+  }
+
   // the row shares of potrf: the threads' measured speeds, each kept within 4× of the mean (equal
   // shares until every thread has been measured)
   function weights(): number[] | null {
@@ -595,6 +612,7 @@ export function makeThread(K: Kernels, init: ThreadInit): ThreadPart {
         else if (op === OP.GEMV_N) gemvN();
         else if (op === OP.GEMV_T) gemvT();
         else if (op === OP.POTRS) potrs();
+        else if (op === OP.SCAN) scan();
       } catch {
         Atomics.store(ctl, CTL.ERROR, 1);
         wakeAll();

@@ -28,10 +28,10 @@
 import { WORKER_SOURCE } from './worker.generated.js';
 import { makeThread, type Kernels, type ThreadPart } from './threads-worker.js';
 import {
-  ARGS, CTL, GEMM_ARGS, GEMV_N_ARGS, GEMV_T_ARGS, GRAM_ARGS, OP, POTRF_ARGS, POTRS_ARGS, SYRK_ARGS, potrfStateBytes, writeArgs, type ArgsOf, type WorkerReply, type WorkerStart,
+  ARGS, CTL, GEMM_ARGS, GEMV_N_ARGS, GEMV_T_ARGS, GRAM_ARGS, OP, POTRF_ARGS, POTRS_ARGS, SCAN_ARGS, SYRK_ARGS, MAX_PIECES, potrfStateBytes, writeArgs, type ArgsOf, type WorkerReply, type WorkerStart,
 } from './threads-layout.js';
 import {
-  AWAKE_MARGIN_MS, BLOCK_MS, IDLE_SPIN_MS, MIN_SPLIT, PIECE, PRIMED_SPIN_MS, SPIN_DONE_MS, WAKE_LEAD_MS, WORKER_FLOPS, threadTuning,
+  AWAKE_MARGIN_MS, BLOCK_MS, CHUNKS_PER_THREAD, IDLE_SPIN_MS, MIN_SPLIT, PIECE, PRIMED_SPIN_MS, SPIN_DONE_MS, WAKE_LEAD_MS, WORKER_FLOPS, threadTuning,
 } from './tuning.js';
 
 export { CTL, OP, potrfStateBytes };
@@ -446,6 +446,21 @@ export class ThreadPool {
           const s = this.scratchOf(2 * panel + state);
           new Uint8Array(this.host.memory.buffer, s + 2 * panel, state).fill(0);
           return this.runSync(OP.POTRF, POTRF_ARGS, { precision: code, d, a, lda, panels: s, state: s + 2 * panel, zeroUpper: 0 });
+        };
+      case 'max_abs':
+      case 'first_nonfinite':
+        return (n, x) => {
+          const pieces = Math.min(MAX_PIECES, this.size * CHUNKS_PER_THREAD, Math.floor(n / PIECE.scanElements));
+          if (n < minFlops || pieces < 2) return one(n, x);
+          const maxAbs = base === 'max_abs';
+          this.runSync(OP.SCAN, SCAN_ARGS, { precision: code, kind: maxAbs ? 0 : 1, n, x, pieces });
+          const r = new Float64Array(this.host.memory.buffer, this.ctlPtr + CTL.RESULTS_BYTE, pieces);
+          let v = maxAbs ? 0 : -1;
+          for (let i = 0; i < pieces; i++) {
+            if (maxAbs) v = r[i] > v ? r[i] : v;
+            else if (r[i] >= 0) return r[i];
+          }
+          return v;
         };
       case 'potrs':
         return (d, nrhs, l, ldl, b, ldb, work) => {

@@ -39,8 +39,8 @@ export const ARRIVE_MS = 0.05;
 export const CHUNKS_PER_THREAD = 4;
 
 /** Pieces of the splits of the async methods' kernels: gemm's rows (each piece packs B again:
- *  n·k against 2·rows·n·k flops, 1.5 % at 32 rows); gemv_t's columns (a multiple of 16). */
-export const PIECE = { gemmRows: 32, gemvColumns: 64 };
+ *  n·k against 2·rows·n·k flops, 1.5 % at 32 rows); gemv_t's columns (a multiple of 16); a scan's elements. */
+export const PIECE = { gemmRows: 32, gemvColumns: 64, scanElements: 65536 };
 /** Below these sizes those kernels run on one thread whatever threadTuning says (a split needs at
  *  least two pieces: syrk's columns come in multiples of 16, gemv's rows and potrs's right-hand
  *  sides of 8). */

@@ -240,6 +240,27 @@ export async function asyncBattery(): Promise<{ checked: number; differ: string[
         }
       }
     }
+    // the scans (max_abs, first_nonfinite) on vectors long enough to be split, a bad value planted
+    // at each end, inside, and at a piece's edge
+    for (const P of [Float32Array, Float64Array] as Ctor[]) {
+      const pn = P === Float32Array ? 'f32' : 'f64';
+      const n = 300_001;
+      const x = filled(P, n, 99);
+      const ptr = e.alloc(n * P.BYTES_PER_ELEMENT);
+      try {
+        for (const at of [-1, 0, 65535, 65536, 150_001, n - 1]) {
+          const v = x.slice() as FloatArray;
+          if (at >= 0) v[at] = at % 2 === 0 ? Number.NaN : Number.NEGATIVE_INFINITY;
+          e.put(pn, ptr, v);
+          await both(`first_nonfinite ${pn} at ${at}`, () => e.k('first_nonfinite', pn)(n, ptr), () => e.onThreads(() => e.k('first_nonfinite', pn)(n, ptr)));
+          if (at >= 0) v[at] = -3 - at / n;
+          e.put(pn, ptr, v);
+          await both(`max_abs ${pn} at ${at}`, () => e.k('max_abs', pn)(n, ptr), () => e.onThreads(() => e.k('max_abs', pn)(n, ptr)));
+        }
+      } finally {
+        e.free(ptr);
+      }
+    }
   } finally {
     Object.assign(threadTuning, saved);
   }
