@@ -1,6 +1,7 @@
 /**
  * Threads: a pool of workers (worker_threads in Node, Web Workers in cross-origin-isolated pages)
- * that run pieces of syrk and potrf side by side on one shared WebAssembly.Memory.
+ * that run pieces of syrk, potrf, potrs, gemm, the Gram matrix, gemv and scans side by side on one
+ * shared WebAssembly.Memory.
  *
  * Every worker instantiates the threaded build (the same assembly/ sources compiled with
  * `--enable threads --importMemory --sharedMemory`) on the shared memory and gets its own packing
@@ -21,7 +22,8 @@
  * Two ways in: `run` (linalg.*Async: short calls with the calling thread taking part, long ones on
  * the workers alone while it awaits them) and `runSync` / `kernel` (the async methods of
  * EmpiricalFisher and the optimizer, through `onThreads` in src/engine.ts: their kernels syrk,
- * potrf, gemm and gram are split with the calling thread taking part, the rest of the step runs on
+ * potrf, potrs, gemm, gram, gemv, max_abs and first_nonfinite are split with the calling thread
+ * taking part, the rest of the step runs on
  * it as in the synchronous call). Results are bit-identical to the one-thread kernels: every
  * element sees the same operations in the same order (see assembly/parallel.ts).
  */
