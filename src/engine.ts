@@ -148,8 +148,8 @@ export class Engine {
   }
 
   /**
-   * Runs `f` (synchronous code of this engine: an update, a solve, a step) with its syrk, potrf,
-   * gemm and gram split between the threads of the pool, the calling thread taking part (the same
+   * Runs `f` (synchronous code of this engine: an update, a solve, a step) with its heavy kernels
+   * (ThreadPool.kernel) split between the threads of the pool, the calling thread taking part (the same
    * bits: see ThreadPool.kernel); without a pool, `f` as it is. Waits first for an operation that
    * runs on the workers alone (a linalg.*Async call); f's errors reject.
    */
@@ -255,8 +255,8 @@ export interface InitOptions {
   /**
    * Worker threads for the async calls (`linalg.syrkAsync`, `linalg.choleskyAsync`, …, and
    * `EmpiricalFisher.updateAsync`, `preconditionAsync`, `updateLayersAsync`, the optimizer's
-   * `stepAsync`, `stepLayersAsync`), default 1 (no workers). Needs SharedArrayBuffer (Node; in browsers a cross-origin-isolated page);
-   * elsewhere init() falls back to one thread and `features().threads` says 1. At most as many as
+   * `stepAsync`, `stepLayersAsync`), default 1 (no workers). Needs SharedArrayBuffer (Node; in
+   * browsers a cross-origin-isolated page); elsewhere init() falls back to one thread and `features().threads` says 1. At most as many as
    * the machine runs at once (os.availableParallelism, navigator.hardwareConcurrency): more would
    * take turns on the cores, 3–10× slower. Only the first init() decides.
    */
