@@ -7,6 +7,7 @@ import { syrk_pack, syrk_cols_packed, potrf_diag, potrf_panel, potrf_pack, potrf
 import { potrf, potrs } from './potrf';
 import { gemm_nt } from './gemm';
 import { rowdot, hadamard_lower, square, scale_rows, colsum, outer_rows } from './layers';
+import { peak, peakFlopsPerIter } from './peak';
 
 /** First byte the TypeScript allocator may use. */
 export function heap_base(): usize { return __heap_base; }
@@ -139,3 +140,9 @@ export function colsum_f32(n: i32, k: i32, alpha: f32, x: usize, ldx: i32, beta:
 export function colsum_f64(n: i32, k: i32, alpha: f64, x: usize, ldx: i32, beta: f64, y: usize): void { colsum<f64>(n, k, alpha, x, ldx, beta, y); }
 export function outer_rows_f32(n: i32, nin: i32, nout: i32, a: usize, lda: i32, e: usize, lde: i32, bias: i32, g: usize, ldg: i32): void { outer_rows<f32>(n, nin, nout, a, lda, e, lde, bias, g, ldg); }
 export function outer_rows_f64(n: i32, nin: i32, nout: i32, a: usize, lda: i32, e: usize, lde: i32, bias: i32, g: usize, ldg: i32): void { outer_rows<f64>(n, nin, nout, a, lda, e, lde, bias, g, ldg); }
+
+// the bench's peak probe (peak.ts): iters iterations of register-blocked mul + add, no memory traffic
+export function peak_f32(iters: i32, s: f32, t: f32): f32 { return peak<f32>(iters, s, t); }
+export function peak_f64(iters: i32, s: f64, t: f64): f64 { return peak<f64>(iters, s, t); }
+export function peak_flops_f32(): i32 { return peakFlopsPerIter<f32>(); }
+export function peak_flops_f64(): i32 { return peakFlopsPerIter<f64>(); }

@@ -6,12 +6,14 @@ declare module 'benchmark' {
     maxTime?: number;
     /** seconds */
     minTime?: number;
+    initCount?: number;
   }
   export interface Benchmark {
     name: string;
     error?: unknown;
     /** sample: seconds per operation, one per cycle; rme: relative margin of error (%) */
     stats: { sample: number[]; rme: number; mean: number };
+    run(options?: { async?: boolean }): Benchmark;
   }
   export interface Suite {
     readonly length: number;
@@ -21,6 +23,7 @@ declare module 'benchmark' {
     run(options?: { async?: boolean }): Suite;
   }
   const BenchmarkJs: {
+    new (name: string, fn: () => void, options?: BenchmarkOptions): Benchmark;
     Suite: new (name?: string) => Suite;
   };
   export default BenchmarkJs;

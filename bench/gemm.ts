@@ -117,16 +117,19 @@ export function runGemmVsSyrk(o: { quick?: boolean; sizes?: number[]; samples?: 
   return { date: new Date().toISOString(), cases };
 }
 
-export function formatGemmVsSyrk(r: GemmVsSyrk): string {
+/** `peak`: the one-thread SIMD peak around the section (bench/peak.ts), for the fractions of peak. */
+export function formatGemmVsSyrk(r: GemmVsSyrk, peak?: Record<'f32' | 'f64', number>): string {
   const lines = [
     `gemm (d × d · d × d, 2·d³) against syrk (n = 256, n·d·(d+1)) per flop, interleaved call by call, ` +
-      `${r.cases[0]?.samples ?? 0} samples each; GFLOP/s median (best); the issue-14 bar is gemm/syrk ≥ 0.90 at d = 1024`,
+      `${r.cases[0]?.samples ?? 0} samples each; GFLOP/s median (best)${peak ? ' [best / one-thread SIMD peak]' : ''}; the issue-14 bar is gemm/syrk ≥ 0.90 at d = 1024`,
   ];
+  if (peak) lines.push(`  one-thread SIMD peak around this section (bench/peak.ts): f32 ${peak.f32.toFixed(1)}, f64 ${peak.f64.toFixed(1)} GFLOP/s`);
   for (const c of r.cases) {
     const met = c.ratioMedians >= 0.9 && c.ratioPaired >= 0.9 ? 'met' : 'NOT met';
+    const of = (x: number) => (peak ? ` [${(x / peak[c.precision]).toFixed(2)}]` : '');
     lines.push(
-      `  d = ${c.d} ${c.precision}: gemm ${c.gemmMedianGflops.toFixed(1)} (${c.gemmBestGflops.toFixed(1)}), ` +
-        `syrk ${c.syrkMedianGflops.toFixed(1)} (${c.syrkBestGflops.toFixed(1)}) [${c.syrkCalls} calls a sample]; ` +
+      `  d = ${c.d} ${c.precision}: gemm ${c.gemmMedianGflops.toFixed(1)} (${c.gemmBestGflops.toFixed(1)})${of(c.gemmBestGflops)}, ` +
+        `syrk ${c.syrkMedianGflops.toFixed(1)} (${c.syrkBestGflops.toFixed(1)})${of(c.syrkBestGflops)} [${c.syrkCalls} calls a sample]; ` +
         `gemm/syrk ${c.ratioMedians.toFixed(3)} of the medians, ${c.ratioBests.toFixed(3)} of the bests, ` +
         `${c.ratioPaired.toFixed(3)} median of the pairs${c.d === 1024 ? ` — ${met}` : ''}`,
     );

@@ -118,14 +118,17 @@ export function runLayersBench(o: { quick?: boolean; samples?: number } = {}): L
   return { date: new Date().toISOString(), n, widths, d, samples, rows };
 }
 
-export function formatLayersBench(r: LayersBench): string {
+/** `peakF32`: the one-thread f32 SIMD peak around the section (bench/peak.ts), for the fractions of peak. */
+export function formatLayersBench(r: LayersBench, peakF32?: number): string {
   const lines = [
     `layers on the MLP ${r.widths.join('–')} (d = ${r.d}), n = ${r.n}, f32, one thread; ${r.samples} samples, ` +
-      `GFLOP/s median (best) and ms median; gram counts n·(n+1)·Σ(in+out), the products 2·n·d`,
+      `GFLOP/s median (best) and ms median${peakF32 ? `, and the best over the one-thread f32 SIMD peak around this section (${peakF32.toFixed(1)} GFLOP/s)` : ''}; ` +
+      `gram counts n·(n+1)·Σ(in+out), the products 2·n·d`,
   ];
   for (const row of r.rows) {
     lines.push(
-      `  ${(row.op + ' (' + row.path + ')').padEnd(38)} ${row.medianGflops.toFixed(1).padStart(6)} (${row.bestGflops.toFixed(1)})  ${row.medianMs.toFixed(2)} ms`,
+      `  ${(row.op + ' (' + row.path + ')').padEnd(38)} ${row.medianGflops.toFixed(1).padStart(6)} (${row.bestGflops.toFixed(1)})  ${row.medianMs.toFixed(2)} ms` +
+        (peakF32 ? `  ${(row.bestGflops / peakF32).toFixed(2)} of peak` : ''),
     );
   }
   return lines.join('\n');

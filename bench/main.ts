@@ -10,7 +10,13 @@
 // contender is checked against plain before it is timed, and the wasm kernels are warmed up with
 // short calls first (V8 has no on-stack replacement for wasm: a long first call would run from start
 // to end in the baseline tier). Reported: the median and best of benchmark.js's samples (seconds
-// per operation) as GFLOP/s with the counts of DESIGN §4, and the ratios of the medians.
+// per operation) as GFLOP/s with the counts of DESIGN §4, and the ratios of the medians; beside
+// ours, its fraction of the one-thread SIMD peak (bench/peak.ts) measured right before and after
+// the case. The sections after the table (model-scale Fisher, gemm vs syrk, layers, sketch,
+// layers-step) print the peak measured around them. Last, the shared core (bench/core.ts): the
+// cases of the page (`npm run bench:web`) on 1 and 2 threads, each row with its fraction of peak;
+// `--core` runs it alone, and `--json` writes its rows (the page's window.benchResults shape)
+// with the table's cases and the sections beside them.
 //
 // The package CLI can call `main(argv)` (prints the table, returns the exit code) or `runBench`
 // and `formatReport`. benchmark.js must stay an external import resolved by Node: bundled by
@@ -28,6 +34,9 @@ import { formatThreadsReport, runThreadsBench } from './threads.js';
 import { formatGemmVsSyrk, runGemmVsSyrk, type GemmVsSyrk } from './gemm.js';
 import { formatLayersStep, runLayersStepBench, type LayersStepResult } from './layers-step.js';
 import { formatLayersBench, runLayersBench, type LayersBench } from './layers.js';
+import { formatRows, runCore, type BenchResults } from './core.js';
+import type { PeakMeter } from './peak.js';
+import { nodeMeta, nodePeakMeter } from './node-host.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -49,6 +58,10 @@ export interface BenchOptions {
   threads?: number;
   /** With threads: init's blockMs. */
   blockMs?: number;
+  /** Only the shared core (bench/core.ts: the page's cases, on 1 and 2 threads). */
+  core?: boolean;
+  /** The peak meter (bench/peak.ts); runBench starts a one-thread one when absent. */
+  meter?: PeakMeter;
   /** Where the table goes (default: stdout). */
   write?: (text: string) => void;
   /** Where progress lines go (default: stderr); null silences them. */
@@ -100,7 +113,14 @@ and the layer kit (gram, G v, Gᵀ u) on the MLP 784–1024–1024–10, n = 128
 --filter does not match "layers"). Then opt.stepLayers and F.updateLayers + precondition
 ('lowrank', decay 0) against one forward + backward pass on linalg.gemm of that MLP (784–256–256–10
 with --quick), interleaved, with the peak wasm memory of the layers path against the materialised
-one (skipped when --filter does not match "layers-step").
+one (skipped when --filter does not match "layers-step"). Last, the shared core: the cases of the
+page (npm run bench:web) on 1 and 2 threads, with the same timing rule and JSON rows.
+
+Every GFLOP/s comes with its fraction of the machine's wasm SIMD128 peak (bench/peak.ts: a
+register-blocked multiply-add loop with no memory traffic) measured in the same run: in the table,
+in rounds right before and after each case; in the shared core, in bursts between its samples.
+The fraction is the fastest sample over the fastest burst: the stretches nearest to running
+undisturbed on a host whose speed drifts by tens of percent within an hour.
 
 Options:
   --quick            d in {64, 128} with short timings (a few seconds)
@@ -109,6 +129,7 @@ Options:
   --json <file>      also write all results, samples included, as JSON
   --sizes <list>     comma-separated sizes d instead of the default
   --max-time <s>     seconds per contender and case, split over the rounds (default 1.5, quick 0.05)
+  --core             only the shared core (the page's cases, 1 and 2 threads)
   --no-warmup        skip the short warm-up calls of the wasm code (to see their effect)
   --threads <k>      instead of the table: syrk and cholesky (d = 512, 1024 unless --sizes) on k
                      worker threads (linalg.syrkAsync, linalg.choleskyAsync) against one thread,
@@ -155,6 +176,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         o.blockMs = ms;
         break;
       }
+      case '--core':
+        o.core = true;
+        break;
       case '--no-warmup':
         o.warmUp = false;
         break;
@@ -199,6 +223,8 @@ export interface ContenderResult {
   skipped?: string;
   /** max |x − x_plain| / max |x_plain| over the result, before timing */
   maxRelDiffFromPlain?: number;
+  /** bestGflops / the case's peakGflops */
+  fractionOfPeak?: number;
 }
 
 export interface CaseResult {
@@ -212,6 +238,8 @@ export interface CaseResult {
   contenders: ContenderResult[];
   /** ours median / other median, by contender name */
   ratios: Record<string, number>;
+  /** one-thread SIMD peak of this precision around the case (GFLOP/s): the fastest burst of the rounds right before and after */
+  peakGflops?: number;
 }
 
 export interface BenchReport {
@@ -609,6 +637,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const filter = typeof options.filter === 'string' ? new RegExp(options.filter, 'i') : options.filter;
 
   await init();
+  const meter = options.meter ?? (await nodePeakMeter(1));
   const peers = await loadPeers();
   const contenders: Contender[] = [ours, plain, ...peers.contenders];
 
@@ -669,9 +698,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       op, n: settings.n, d, nrhs, precision, G: inp.G, A: inp.A, M: inp.M, B: inp.B.subarray(0, nrhs * d),
     };
     progress(`[${i + 1}/${plan.length}] ${caseName(op, d, nrhs, precision)}`);
-    cases.push(runCase(c, contenders, settings, progress));
+    const before = await meter.round(precision, 1);
+    const r = runCase(c, contenders, settings, progress);
+    const after = await meter.round(precision, 1);
+    r.peakGflops = Math.max(before, after);
+    for (const k of r.contenders) if (!k.skipped) k.fractionOfPeak = k.bestGflops / r.peakGflops;
+    cases.push(r);
     await sleep(0); // let the event loop breathe between suites
   }
+  if (!options.meter) await meter.close();
   meta.sink = sink;
   meta.loadavgEnd = os.loadavg();
 
@@ -708,10 +743,11 @@ export function formatReport(report: BenchReport): string {
       `${m.options.filter ? `; filter /${m.options.filter}/i` : ''}`,
     `peers: ${m.peers.map((p) => (p.loaded ? p.name : `${p.name} (not installed)`)).join(', ') || 'none'}`,
     `ratios are of medians; "ours ×" = ours / plain and ours / peer (above 1: ours is faster)`,
+    `peak: one-thread wasm SIMD128 multiply-add peak of the precision, the fastest burst of the rounds right before and after the case; "of peak" = ours best / peak`,
     '',
   ];
 
-  const cols = ['op', 'd', 'nrhs', 'prec', 'ours med', 'ours best', 'plain med', 'ours ×'];
+  const cols = ['op', 'd', 'nrhs', 'prec', 'ours med', 'ours best', 'peak', 'of peak', 'plain med', 'ours ×'];
   for (const p of peerNames) cols.push(`${p} med`, 'ours ×');
   const rows: string[][] = [];
   const notes: string[] = [];
@@ -730,7 +766,9 @@ export function formatReport(report: BenchReport): string {
     const pl = get('plain');
     const row = [
       c.op, String(c.d), c.op === 'solve' ? String(c.nrhs) : '', c.precision,
-      cell(o, o?.medianGflops ?? NaN), o && !o.skipped ? fmtG(o.bestGflops) : '', cell(pl, pl?.medianGflops ?? NaN),
+      cell(o, o?.medianGflops ?? NaN), o && !o.skipped ? fmtG(o.bestGflops) : '',
+      fmtG(c.peakGflops ?? NaN), o && !o.skipped && o.fractionOfPeak !== undefined ? o.fractionOfPeak.toFixed(2) : '',
+      cell(pl, pl?.medianGflops ?? NaN),
       fmtRatio(c.ratios.plain),
     ];
     for (const p of peerNames) {
@@ -798,10 +836,18 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
   }
   if (options.threads !== undefined) {
     const filter = typeof options.filter === 'string' ? new RegExp(options.filter, 'i') : options.filter;
-    const r = await runThreadsBench({
-      threads: options.threads, blockMs: options.blockMs, sizes: options.sizes, quick: options.quick, filter,
-      progress: (l) => process.stderr.write(l + '\n'),
-    });
+    // the library's workers first (init in runThreadsBench), then the peak meter's
+    await init(options.blockMs === undefined ? { threads: options.threads } : { threads: options.threads, blockMs: options.blockMs });
+    const meter = await nodePeakMeter(features().threads);
+    let r;
+    try {
+      r = await runThreadsBench({
+        threads: options.threads, blockMs: options.blockMs, sizes: options.sizes, quick: options.quick, filter, meter,
+        progress: (l) => process.stderr.write(l + '\n'),
+      });
+    } finally {
+      await meter.close();
+    }
     const meta = {
       node: process.version, cpu: os.cpus()[0]?.model?.trim() ?? 'unknown', cores: os.cpus().length,
       platform: `${os.platform()} ${os.arch()}`, loadavg: os.loadavg(), date: new Date().toISOString(),
@@ -817,42 +863,92 @@ export async function main(argv: readonly string[] = process.argv.slice(2), writ
     }
     return 0;
   }
-  const report = await runBench(options);
-  write(formatReport(report));
-  // the EmpiricalFisher's own work at model scale (lowrank d = 100,000, blockdiag 10 × 1,000, …)
+  // two threads for the shared core's threaded rows: the library's workers and two peak workers
+  const threads = Math.min(2, os.cpus().length);
+  await init(threads > 1 ? { threads } : undefined);
+  const meter = await nodePeakMeter(threads);
+  try {
+    return await runAll(options, meter, write);
+  } finally {
+    await meter.close();
+  }
+}
+
+async function runAll(options: BenchOptions, meter: PeakMeter, write: (s: string) => void): Promise<number> {
   const filter = typeof options.filter === 'string' ? new RegExp(options.filter, 'i') : options.filter;
-  const fisher = runFisherBench({ quick: options.quick, filter });
-  if (fisher.length) {
-    write(`\nEmpiricalFisher at model scale (f32, one thread, damping 1e-3; benchmark.js, median and best):\n`);
-    write(formatFisherResults(fisher) + '\n');
+  const sections: Record<string, unknown> = {};
+  // a section's one-thread peak: the higher of the rounds right before and after it
+  const around = async <T>(run: () => T): Promise<{ r: T; peak: Record<Precision, number> }> => {
+    const b = { f32: await meter.round('f32', 1), f64: await meter.round('f64', 1) };
+    const r = run();
+    const a = { f32: await meter.round('f32', 1), f64: await meter.round('f64', 1) };
+    return { r, peak: { f32: Math.max(a.f32, b.f32), f64: Math.max(a.f64, b.f64) } };
+  };
+  const peakLine = (p: Record<Precision, number>) =>
+    `  one-thread SIMD peak around this section (bench/peak.ts): f32 ${fmtG(p.f32)}, f64 ${fmtG(p.f64)} GFLOP/s`;
+  let report: BenchReport | undefined;
+  if (!options.core) {
+    report = await runBench({ ...options, meter, json: undefined });
+    write(formatReport(report));
+    // the EmpiricalFisher's own work at model scale (lowrank d = 100,000, blockdiag 10 × 1,000, …)
+    const { r: fisher, peak: fisherPeak } = await around(() => runFisherBench({ quick: options.quick, filter }));
+    sections.fisher = fisher;
+    if (fisher.length) {
+      sections.fisherPeakGflops = fisherPeak;
+      write(`\nEmpiricalFisher at model scale (f32, one thread, damping 1e-3; benchmark.js, median and best):\n`);
+      write(formatFisherResults(fisher) + '\n' + peakLine(fisherPeak) + '\n');
+    }
+    // gemm against syrk per flop, interleaved call by call (the issue-14 bar: ≥ 0.9 at d = 1024)
+    if (!filter || filter.test('gemm-vs-syrk')) {
+      const { r: gemmVsSyrk, peak } = await around((): GemmVsSyrk => runGemmVsSyrk({ quick: options.quick, sizes: options.sizes }));
+      sections.gemmVsSyrk = { ...gemmVsSyrk, peakGflops: peak };
+      write(`\n${formatGemmVsSyrk(gemmVsSyrk, peak)}\n`);
+    }
+    // the layer kit on the 784–1024–1024–10 MLP, n = 128 (gram, G v, Gᵀ u)
+    if (!filter || filter.test('layers')) {
+      const { r: layersBench, peak } = await around((): LayersBench => runLayersBench({ quick: options.quick }));
+      sections.layers = { ...layersBench, peakGflops: peak.f32 };
+      write(`\n${formatLayersBench(layersBench, peak.f32)}\n`);
+    }
+    // the low-rank running average (Frequent-Directions sketch) against the latest batch
+    if (!options.quick && (!filter || filter.test('sketch lowrank'))) {
+      const { r: sketch, peak } = await around((): SketchResult => runSketchBench());
+      sections.sketch = { ...sketch, peakGflops: peak };
+      write(`\n${formatSketchResult(sketch)}\n${peakLine(peak)}\n`);
+    }
+    // the optimizer's step through the layer kit against a forward + backward pass (issue 14: ≤ 4×)
+    if (!filter || filter.test('layers-step')) {
+      const { r: layersStep, peak } = await around((): LayersStepResult => runLayersStepBench({ quick: options.quick }));
+      sections.layersStep = { ...layersStep, peakGflops: peak };
+      write(`\n${formatLayersStep(layersStep)}\n${peakLine(peak)}\n`);
+    }
   }
-  // gemm against syrk per flop, interleaved call by call (the issue-14 bar: ≥ 0.9 at d = 1024)
-  let gemmVsSyrk: GemmVsSyrk | undefined;
-  if (!filter || filter.test('gemm-vs-syrk')) {
-    gemmVsSyrk = runGemmVsSyrk({ quick: options.quick, sizes: options.sizes });
-    write(`\n${formatGemmVsSyrk(gemmVsSyrk)}\n`);
-  }
-  // the layer kit on the 784–1024–1024–10 MLP, n = 128 (gram, G v, Gᵀ u)
-  let layersBench: LayersBench | undefined;
-  if (!filter || filter.test('layers')) {
-    layersBench = runLayersBench({ quick: options.quick });
-    write(`\n${formatLayersBench(layersBench)}\n`);
-  }
-  // the low-rank running average (Frequent-Directions sketch) against the latest batch
-  let sketch: SketchResult | undefined;
-  if (!options.quick && (!filter || filter.test('sketch lowrank'))) {
-    sketch = runSketchBench();
-    write(`\n${formatSketchResult(sketch)}\n`);
-  }
-  // the optimizer's step through the layer kit against a forward + backward pass (issue 14: ≤ 4×)
-  let layersStep: LayersStepResult | undefined;
-  if (!filter || filter.test('layers-step')) {
-    layersStep = runLayersStepBench({ quick: options.quick });
-    write(`\n${formatLayersStep(layersStep)}\n`);
+  // the shared core: the page's cases (npm run bench:web), 1 and 2 threads, fraction of peak
+  const progress = options.progress === null ? () => {} : (options.progress ?? ((l: string) => process.stderr.write(l + '\n')));
+  const core: BenchResults = await runCore({
+    quick: options.quick,
+    sizes: options.sizes,
+    filter,
+    maxTime: options.maxTime,
+    meter,
+    meta: nodeMeta(),
+    progress: (done, total, label, row) => {
+      if (row) progress(`  ${row.gflops.toFixed(2)} GFLOP/s, ${row.fractionOfPeak.toFixed(2)} of peak (${row.peakGflops.toFixed(1)})`);
+      else progress(`[core ${done + 1}/${total}] ${label}`);
+    },
+  });
+  if (core.rows.length) {
+    const m = core.meta;
+    write(
+      `\nshared core (the page's cases: npm run bench:web), ${m.runtime}, ${m.cores} cores, ${m.date}; ` +
+        `GFLOP/s from the mean time per call, and from the best sample; "peak": the wasm SIMD128 multiply-add peak of the precision on ` +
+        `as many threads, the fastest of ~5 ms bursts interleaved with the case's samples; "of peak" = best / peak; ms: mean per call\n`,
+    );
+    write(formatRows(core.rows) + '\n');
   }
   if (options.json) {
-    const saved = JSON.parse(readFileSync(options.json, 'utf8'));
-    writeFileSync(options.json, JSON.stringify({ ...saved, fisher, sketch, gemmVsSyrk, layers: layersBench, layersStep }, null, 2) + '\n');
+    const meta = { ...(report?.meta ?? {}), ...core.meta };
+    writeFileSync(options.json, JSON.stringify({ ...core, meta, cases: report?.cases ?? [], ...sections }, null, 2) + '\n');
     write(`\nresults written to ${options.json}\n`);
   }
   return 0;

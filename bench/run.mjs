@@ -1,7 +1,8 @@
 // npm run bench -- [options]: bundles bench/main.ts (which imports the library from ../src, so the
 // bench always measures the current source) into build/bench.mjs with esbuild, then runs it with
 // the command-line arguments. Packages (benchmark, ml-matrix) stay external and load from
-// node_modules. The wasm must be built first: node scripts/build-wasm.mjs.
+// node_modules. The peak probe's worker (bench/peak-worker-node.ts) goes next to it as
+// build/bench-peak-worker.mjs. The wasm must be built first: node scripts/build-wasm.mjs.
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,8 +12,9 @@ const outfile = join(root, 'build', 'bench.mjs');
 
 try {
   await build({
-    entryPoints: [join(root, 'bench', 'main.ts')],
-    outfile,
+    entryPoints: { bench: join(root, 'bench', 'main.ts'), 'bench-peak-worker': join(root, 'bench', 'peak-worker-node.ts') },
+    outdir: join(root, 'build'),
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',

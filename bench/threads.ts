@@ -19,6 +19,7 @@
 import { init, features, linalg, EmpiricalFisherOptimizer } from '../src/index.js';
 import type { FloatArray, Precision } from './plain.js';
 import { calibrateHost, formatHost, type HostCalibration } from './host.js';
+import type { PeakMeter } from './peak.js';
 
 export interface ThreadsCaseResult {
   name: string;
@@ -44,6 +45,12 @@ export interface ThreadsCaseResult {
   oneColdSamples: number[];
   manyColdSamples: number[];
   speedupColdMedian: number;
+  /** the SIMD peak (bench/peak.ts) on 1 and on `threads` threads around the case, the higher of
+   *  the rounds right before and after (GFLOP/s), and the best samples' fractions of them */
+  onePeakGflops?: number;
+  manyPeakGflops?: number;
+  oneFractionOfPeak?: number;
+  manyFractionOfPeak?: number;
 }
 
 export interface ThreadsOptions {
@@ -54,6 +61,8 @@ export interface ThreadsOptions {
   quick?: boolean;
   filter?: RegExp;
   progress?: (line: string) => void;
+  /** the peak meter (with `threads` workers): a peak column beside every rate */
+  meter?: PeakMeter;
 }
 
 function median(xs: readonly number[]): number {
@@ -136,6 +145,13 @@ export async function runThreadsBench(o: ThreadsOptions): Promise<ThreadsReport>
           one();
           await many();
         }
+        const peaks = async (): Promise<[number, number] | undefined> => {
+          const m = o.meter;
+          if (!m) return undefined;
+          await new Promise((resolve) => setTimeout(resolve, 5)); // the workers poll ~2 ms after a call
+          return [await m.round(precision, 1), m.maxThreads >= f.threads ? await m.round(precision, f.threads) : NaN];
+        };
+        const peakBefore = await peaks();
         const identical = sameBits(out1, outN);
         const t1: number[] = [];
         const tN: number[] = [];
@@ -160,6 +176,7 @@ export async function runThreadsBench(o: ThreadsOptions): Promise<ThreadsReport>
           await many();
           cN.push((performance.now() - t) / 1e3);
         }
+        const peakAfter = await peaks();
         const flops = op === 'syrk' ? n * d * (d + 1) : (d * d * d) / 3;
         const r: ThreadsCaseResult = {
           name, op, d, n, precision, threads: f.threads, flops, oneSamples: t1, manySamples: tN,
@@ -174,6 +191,12 @@ export async function runThreadsBench(o: ThreadsOptions): Promise<ThreadsReport>
           manyColdSamples: cN,
           speedupColdMedian: median(c1) / median(cN),
         };
+        if (peakBefore && peakAfter) {
+          r.onePeakGflops = Math.max(peakBefore[0], peakAfter[0]);
+          r.manyPeakGflops = Math.max(peakBefore[1], peakAfter[1]);
+          r.oneFractionOfPeak = r.oneBestGflops / r.onePeakGflops;
+          r.manyFractionOfPeak = r.manyBestGflops / r.manyPeakGflops;
+        }
         progress(`  1 thread ${r.oneMedianGflops.toFixed(1)}, ${f.threads} threads ${r.manyMedianGflops.toFixed(1)} GFLOP/s: ${r.speedupMedian.toFixed(2)}× (after idling ${r.speedupColdMedian.toFixed(2)}×)`);
         cases.push(r);
       }
@@ -286,11 +309,12 @@ export async function runThreadsBench(o: ThreadsOptions): Promise<ThreadsReport>
 
 export function formatThreadsReport(r: ThreadsReport, header: string[]): string {
   const threads = (r.features as { threads: number }).threads;
-  const cols = ['op', 'd', 'prec', '1 thread med', 'best', `${threads} threads med`, 'best', 'speed-up med', 'best', 'after idling', 'same bits'];
+  const cols = ['op', 'd', 'prec', '1 thread med', 'best', 'of peak', `${threads} threads med`, 'best', 'of peak', 'speed-up med', 'best', 'after idling', 'same bits'];
+  const frac = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2));
   const rows = r.cases.map((c) => [
     c.op, String(c.d), c.precision,
-    c.oneMedianGflops.toFixed(1), c.oneBestGflops.toFixed(1),
-    c.manyMedianGflops.toFixed(1), c.manyBestGflops.toFixed(1),
+    c.oneMedianGflops.toFixed(1), c.oneBestGflops.toFixed(1), frac(c.oneFractionOfPeak),
+    c.manyMedianGflops.toFixed(1), c.manyBestGflops.toFixed(1), frac(c.manyFractionOfPeak),
     `${c.speedupMedian.toFixed(2)}×`, `${c.speedupBest.toFixed(2)}×`, `${c.speedupColdMedian.toFixed(2)}×`, c.identical ? 'yes' : 'NO',
   ]);
   const widths = cols.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
@@ -298,6 +322,9 @@ export function formatThreadsReport(r: ThreadsReport, header: string[]): string 
   const note = threads > 1 ? [] : [`threads unavailable: ${JSON.stringify(r.features)}`];
   // the ceiling of the speed-ups, in the same minutes
   if (r.host) note.push(formatHost(r.host.before, 'before'), formatHost(r.host.after, 'after'));
+  if (r.cases.some((c) => c.onePeakGflops !== undefined)) {
+    note.push(`of peak: the best sample over the wasm SIMD128 multiply-add peak (bench/peak.ts) on as many threads, the fastest burst of the rounds right before and after the case`);
+  }
   const lines = [...header, ...note, '', fmt(cols), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)];
   if (r.steps.length) {
     const sc = ['optimizer step', '1 thread ms med', 'best', `${threads} threads ms med`, 'best', 'speed-up med', 'best', 'same bits'];
