@@ -479,6 +479,27 @@ export class EmpiricalFisher {
   }
 
   /**
+   * `update(G, n)` on the threads of `init({ threads })`: its syrk ('dense', 'blockdiag') or Gram
+   * matrix ('lowrank') split between them, the calling thread taking part (it runs the rest, and
+   * holds on until the call is done, as `update` would: on a page's main thread, run training in a
+   * Worker). The same result as `update`, bit for bit; without threads, `update` itself. Bad input
+   * rejects with update's error, nothing changed. G is read before the promise is returned.
+   */
+  updateAsync(G: FloatArray, n: number): Promise<this> {
+    return this.e.onThreads(() => this.update(G, n));
+  }
+
+  /** `updateLayers(list, n)` on the threads (see updateAsync); the same bits. */
+  updateLayersAsync(list: readonly DenseLayerStats[], n: number): Promise<this> {
+    return this.e.onThreads(() => this.updateLayers(list, n));
+  }
+
+  /** `precondition(g, out)` with its factorisation on the threads (see updateAsync); the same bits. */
+  preconditionAsync<T extends FloatArray>(g: FloatArray, out?: T): Promise<T> {
+    return this.e.onThreads(() => this.precondition(g, out));
+  }
+
+  /**
    * @internal Accumulates n validated rows already in wasm memory at gp (row stride d). Changes
    * nothing if it throws (a low-rank store that cannot grow).
    */

@@ -547,7 +547,7 @@ export class LowRankStore implements FisherStore {
     const { e, d } = this;
     if (this.layers) gradientTimesInWasm(e, 'f64', this.layers.list, r, xp, outp);
     else if (this.precision === 'f64') e.k('gemv_n', 'f64')(r, d, 1, this.rows, d, xp, 0, outp);
-    else (e.exports.gemv_n_f32f64 as (...a: number[]) => void)(r, d, 1, this.rows, d, xp, outp);
+    else e.kernel('gemv_n_f32f64')(r, d, 1, this.rows, d, xp, outp);
   }
 
   /** y (d, f64) ← β·y + α·Rᵀz for z (r, f64). */
@@ -555,7 +555,7 @@ export class LowRankStore implements FisherStore {
     const { e, d } = this;
     if (this.layers) gradientTransposeTimesInWasm(e, 'f64', this.layers.list, r, alpha, zp, beta, yp);
     else if (this.precision === 'f64') e.k('gemv_t', 'f64')(r, d, alpha, this.rows, d, zp, beta, yp);
-    else (e.exports.gemv_t_f32f64 as (...a: number[]) => void)(r, d, alpha, this.rows, d, zp, beta, yp);
+    else e.kernel('gemv_t_f32f64')(r, d, alpha, this.rows, d, zp, beta, yp);
   }
 
   /** (μI + ŨŨᵀ)⁻¹ v with the float64 factor (v untouched). */
