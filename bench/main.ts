@@ -34,6 +34,7 @@ import { formatThreadsReport, runThreadsBench } from './threads.js';
 import { formatGemmVsSyrk, runGemmVsSyrk, type GemmVsSyrk } from './gemm.js';
 import { formatLayersStep, runLayersStepBench, type LayersStepResult } from './layers-step.js';
 import { formatLayersBench, runLayersBench, type LayersBench } from './layers.js';
+import { formatKroneckerBench, runKroneckerBench, type KroneckerBenchResult } from './kronecker.js';
 import { formatRows, runCore, type BenchResults } from './core.js';
 import type { PeakMeter } from './peak.js';
 import { nodeMeta, nodePeakMeter } from './node-host.js';
@@ -113,7 +114,10 @@ and the layer kit (gram, G v, Gᵀ u) on the MLP 784–1024–1024–10, n = 128
 --filter does not match "layers"). Then opt.stepLayers and F.updateLayers + precondition
 ('lowrank', decay 0) against one forward + backward pass on linalg.gemm of that MLP (784–256–256–10
 with --quick), interleaved, with the peak wasm memory of the layers path against the materialised
-one (skipped when --filter does not match "layers-step"). Last, the shared core: the cases of the
+one (skipped when --filter does not match "layers-step"). Then an optimizer step with 'kronecker'
+('exact', 'pi') and 'ekfac' (updateEvery 10, refresh and ordinary steps apart) against an SGD step
+of the shipped MLP 784–256–256–10, 784–1024–1024–10 (not with --quick) and 784–32–10, n = 128, with
+the parts timed alone (skipped when --filter does not match "kronecker"). Last, the shared core: the cases of the
 page (npm run bench:web) on 1 and 2 threads, with the same timing rule and JSON rows.
 
 Every GFLOP/s comes with its fraction of the machine's wasm SIMD128 peak (bench/peak.ts: a
@@ -921,6 +925,12 @@ async function runAll(options: BenchOptions, meter: PeakMeter, write: (s: string
       const { r: layersStep, peak } = await around((): LayersStepResult => runLayersStepBench({ quick: options.quick }));
       sections.layersStep = { ...layersStep, peakGflops: peak };
       write(`\n${formatLayersStep(layersStep)}\n${peakLine(peak)}\n`);
+    }
+    // 'kronecker' and 'ekfac' steps against an SGD step of the same model (issue 15)
+    if (!filter || filter.test('kronecker')) {
+      const { r: kronecker, peak } = await around((): KroneckerBenchResult => runKroneckerBench({ quick: options.quick }));
+      sections.kronecker = { ...kronecker, peakGflops: peak };
+      write(`\n${formatKroneckerBench(kronecker)}\n${peakLine(peak)}\n`);
     }
   }
   // the shared core: the page's cases (npm run bench:web), 1 and 2 threads, fraction of peak

@@ -5,11 +5,18 @@
 //
 // A second, shorter series measures both after 10 ms of idling (a sleep before each call): the
 // workers are asleep then, and their wake-up is paid (back to back, a worker is often still
-// polling from the call before: see IDLE_SPIN_MS in src/threads-worker.ts).
+// polling from the call before: see IDLE_SPIN_MS in src/tuning.ts).
+//
+// Then the optimizer: opt.stepAsync on the threads against opt.step on one, twin optimizers fed
+// the same minibatches call by call (their params must stay identical bit for bit): 'lowrank' at
+// d = 100,000, n = 128, f32 (decay 0: the latest batch, whose Gram matrix the threads split; and
+// decay 0.95: the Frequent-Directions sketch, whose products and rotation they split, the eigh not);
+// and opt.stepLayersAsync with 'kronecker' on the 784–1024–1024–10 MLP, n = 128 (its factors' syrk
+// and gemms split; 'exact' refreshes through eigh of each factor, not split; 'pi' through potrf).
 //
 //   npm run bench -- --threads 2 [--block-ms 3] [--sizes 512,1024] [--quick] [--json file]
 
-import { init, features, linalg } from '../src/index.js';
+import { init, features, linalg, EmpiricalFisherOptimizer } from '../src/index.js';
 import type { FloatArray, Precision } from './plain.js';
 import { calibrateHost, formatHost, type HostCalibration } from './host.js';
 import type { PeakMeter } from './peak.js';
@@ -82,9 +89,25 @@ function inputs(P: Float32ArrayConstructor | Float64ArrayConstructor, n: number,
   return { G, A };
 }
 
+export interface StepCaseResult {
+  name: string;
+  d: number;
+  n: number;
+  decay: number;
+  threads: number;
+  /** seconds per step, one per sample */
+  oneSamples: number[];
+  manySamples: number[];
+  speedupMedian: number;
+  speedupBest: number;
+  /** the params of the two optimizers stayed identical bit for bit */
+  identical: boolean;
+}
+
 export interface ThreadsReport {
   features: unknown;
   cases: ThreadsCaseResult[];
+  steps: StepCaseResult[];
   /** the host's ceiling (see bench/host.ts), measured before and after the cases */
   host?: { before: HostCalibration; after: HostCalibration };
 }
@@ -179,8 +202,109 @@ export async function runThreadsBench(o: ThreadsOptions): Promise<ThreadsReport>
       }
     }
   }
+  const steps: StepCaseResult[] = [];
+  for (const decay of [0, 0.95]) {
+    const d = o.quick ? 20_000 : 100_000;
+    const n = 128;
+    const name = `stepAsync lowrank d=${d} n=${n} f32 decay ${decay}`;
+    if (o.filter && !o.filter.test(name)) continue;
+    progress(`[threads] ${name}`);
+    const G = new Float32Array(n * d);
+    let s = 0x9e3779b9 ^ d;
+    for (let i = 0; i < G.length; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      G[i] = s / 4294967296 - 0.4999;
+    }
+    const p0 = new Float32Array(d).fill(0.01);
+    const options = { representation: 'lowrank', decay, lr: 1e-3, damping: 1 } as const;
+    const one = new EmpiricalFisherOptimizer(p0.slice(), options);
+    const many = new EmpiricalFisherOptimizer(p0.slice(), options);
+    try {
+      // decay 0.95: past the first shrinks (ℓ = 256, two batches of buffer: a shrink every second step)
+      const warm = decay === 0 ? 3 : 6;
+      for (let i = 0; i < warm; i++) {
+        one.step(G, n);
+        await many.stepAsync(G, n);
+      }
+      const count = o.quick ? 4 : decay === 0 ? 15 : 8;
+      const t1: number[] = [];
+      const tN: number[] = [];
+      for (let i = 0; i < count; i++) {
+        let t = performance.now();
+        one.step(G, n);
+        t1.push((performance.now() - t) / 1e3);
+        t = performance.now();
+        await many.stepAsync(G, n);
+        tN.push((performance.now() - t) / 1e3);
+      }
+      const r: StepCaseResult = {
+        name, d, n, decay, threads: f.threads, oneSamples: t1, manySamples: tN,
+        speedupMedian: median(t1) / median(tN),
+        speedupBest: Math.min(...t1) / Math.min(...tN),
+        identical: sameBits(one.params, many.params),
+      };
+      progress(`  1 thread ${(median(t1) * 1e3).toFixed(1)} ms, ${f.threads} threads ${(median(tN) * 1e3).toFixed(1)} ms: ${r.speedupMedian.toFixed(2)}×`);
+      steps.push(r);
+    } finally {
+      one.dispose();
+      many.dispose();
+    }
+  }
+  // 'kronecker' on the 784–1024–1024–10 MLP through the layer kit (stepLayersAsync), n = 128, f32
+  for (const kroneckerDamping of ['exact', 'pi'] as const) {
+    const sizes = o.quick ? [196, 256, 256, 10] : [784, 1024, 1024, 10];
+    const n = 128;
+    const shapes = sizes.slice(1).map((outputs, l) => ({ inputs: sizes[l], outputs, bias: true }));
+    let d = 0;
+    for (const l of shapes) d += l.outputs * (l.inputs + 1);
+    const name = `stepLayersAsync kronecker '${kroneckerDamping}' MLP ${sizes.join('–')} n=${n} f32`;
+    if (o.filter && !o.filter.test(name)) continue;
+    progress(`[threads] ${name}`);
+    let s = 0x51ed ^ d;
+    const rnd = (len: number, scale: number) => {
+      const a = new Float32Array(len);
+      for (let i = 0; i < len; i++) {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        a[i] = scale * (s / 4294967296 - 0.4999);
+      }
+      return a;
+    };
+    const list = shapes.map((l) => ({ ...l, A: rnd(n * l.inputs, 1), E: rnd(n * l.outputs, 0.01) }));
+    const p0 = new Float32Array(d).fill(0.01);
+    const options = { representation: 'kronecker', layers: shapes, kroneckerDamping, lr: 1e-3, damping: 1e-2 } as const;
+    const one = new EmpiricalFisherOptimizer(p0.slice(), options);
+    const many = new EmpiricalFisherOptimizer(p0.slice(), options);
+    try {
+      for (let i = 0; i < 2; i++) {
+        one.stepLayers(list, n);
+        await many.stepLayersAsync(list, n);
+      }
+      const count = o.quick ? 3 : 7;
+      const t1: number[] = [];
+      const tN: number[] = [];
+      for (let i = 0; i < count; i++) {
+        let t = performance.now();
+        one.stepLayers(list, n);
+        t1.push((performance.now() - t) / 1e3);
+        t = performance.now();
+        await many.stepLayersAsync(list, n);
+        tN.push((performance.now() - t) / 1e3);
+      }
+      const r: StepCaseResult = {
+        name, d, n, decay: 0.95, threads: f.threads, oneSamples: t1, manySamples: tN,
+        speedupMedian: median(t1) / median(tN),
+        speedupBest: Math.min(...t1) / Math.min(...tN),
+        identical: sameBits(one.params, many.params),
+      };
+      progress(`  1 thread ${(median(t1) * 1e3).toFixed(1)} ms, ${f.threads} threads ${(median(tN) * 1e3).toFixed(1)} ms: ${r.speedupMedian.toFixed(2)}×`);
+      steps.push(r);
+    } finally {
+      one.dispose();
+      many.dispose();
+    }
+  }
   const after = await calibrate('after');
-  return before && after ? { features: f, cases, host: { before, after } } : { features: f, cases };
+  return before && after ? { features: f, cases, steps, host: { before, after } } : { features: f, cases, steps };
 }
 
 export function formatThreadsReport(r: ThreadsReport, header: string[]): string {
@@ -201,5 +325,17 @@ export function formatThreadsReport(r: ThreadsReport, header: string[]): string 
   if (r.cases.some((c) => c.onePeakGflops !== undefined)) {
     note.push(`of peak: the best sample over the wasm SIMD128 multiply-add peak (bench/peak.ts) on as many threads, the fastest burst of the rounds right before and after the case`);
   }
-  return [...header, ...note, '', fmt(cols), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n') + '\n';
+  const lines = [...header, ...note, '', fmt(cols), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)];
+  if (r.steps.length) {
+    const sc = ['optimizer step', '1 thread ms med', 'best', `${threads} threads ms med`, 'best', 'speed-up med', 'best', 'same bits'];
+    const sr = r.steps.map((c) => [
+      c.name, (median(c.oneSamples) * 1e3).toFixed(1), (Math.min(...c.oneSamples) * 1e3).toFixed(1),
+      (median(c.manySamples) * 1e3).toFixed(1), (Math.min(...c.manySamples) * 1e3).toFixed(1),
+      `${c.speedupMedian.toFixed(2)}×`, `${c.speedupBest.toFixed(2)}×`, c.identical ? 'yes' : 'NO',
+    ]);
+    const sw = sc.map((h, i) => Math.max(h.length, ...sr.map((x) => x[i].length)));
+    const sf = (x: string[]) => x.map((v, i) => (i === 0 ? v.padEnd(sw[i]) : v.padStart(sw[i]))).join('  ').trimEnd();
+    lines.push('', sf(sc), sw.map((w) => '─'.repeat(w)).join('  '), ...sr.map(sf));
+  }
+  return lines.join('\n') + '\n';
 }

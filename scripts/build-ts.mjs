@@ -1,4 +1,4 @@
-// Bundles src/ into dist/index.js (ESM) and dist/index.cjs (CommonJS), each self-contained (the wasm
+// Generates src/worker.generated.ts (scripts/build-worker.mjs), then bundles src/ into dist/index.js (ESM) and dist/index.cjs (CommonJS), each self-contained (the wasm
 // bytes are inside; no imports at all), the models subpath into dist/models.js and dist/models.cjs
 // (src/models only: the core stays an import of ./index.js / ./index.cjs, so the models and the
 // core share one engine), and emits the type declarations with tsc.
@@ -9,8 +9,11 @@ import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
+import { GENERATED, generatedText, workerSource } from './build-worker.mjs';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
+writeFileSync(GENERATED, generatedText(await workerSource()));
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const common = {
   bundle: true,

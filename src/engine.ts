@@ -7,7 +7,8 @@
  */
 import { KERNELS_THREADS_WASM_BASE64, KERNELS_WASM_BASE64 } from './wasm.generated.js';
 import { Allocator, MAX_MEMORY_BYTES } from './memory.js';
-import { BLOCK_MS, ThreadPool, hardwareThreads, threadsUnavailableReason } from './threads.js';
+import { ThreadPool, hardwareThreads, threadsUnavailableReason } from './threads.js';
+import { BLOCK_MS } from './tuning.js';
 
 export type Precision = 'f32' | 'f64';
 export type FloatArray = Float32Array | Float64Array;
@@ -35,6 +36,8 @@ export class Engine {
   readonly wasmBytes: number;
   /** the worker threads of `init({ threads })`, or undefined (one thread) */
   pool: ThreadPool | undefined;
+  /** set by onThreads while an async method runs: k() hands out the pool's split kernels */
+  private onPool = 0;
 
   constructor(instance: WebAssembly.Instance, wasmBytes: number) {
     this.exports = instance.exports as unknown as KernelExports;
@@ -132,7 +135,37 @@ export class Engine {
 
   /** The kernel `name_f32` or `name_f64`. */
   k(name: string, precision: Precision): Kernel {
-    return this.exports[`${name}_${precision}`] as Kernel;
+    return this.kernel(`${name}_${precision}`);
+  }
+
+  /** The kernel export `name` (as k; for the mixed-precision kernels such as gemv_n_f32f64). */
+  kernel(name: string): Kernel {
+    if (this.onPool !== 0) {
+      const split = this.pool?.kernel(name);
+      if (split) return split;
+    }
+    return this.exports[name] as Kernel;
+  }
+
+  /**
+   * Runs `f` (synchronous code of this engine: an update, a solve, a step) with its heavy kernels
+   * (ThreadPool.kernel) split between the threads of the pool, the calling thread taking part (the same
+   * bits: see ThreadPool.kernel); without a pool, `f` as it is. Waits first for an operation that
+   * runs on the workers alone (a linalg.*Async call); f's errors reject.
+   */
+  async onThreads<R>(f: () => R): Promise<R> {
+    const pool = this.pool;
+    if (!pool) return f();
+    // (checked again after each wait: a linalg call queued before may have started meanwhile)
+    while (pool.busy) await pool.whenIdle();
+    // the workers wake up while the step copies its operands in
+    pool.prime(Infinity, true);
+    this.onPool++;
+    try {
+      return f();
+    } finally {
+      this.onPool--;
+    }
   }
 
   alloc(bytes: number): number {
@@ -220,9 +253,10 @@ function checkSimd(): void {
 
 export interface InitOptions {
   /**
-   * Worker threads for the async calls (`linalg.syrkAsync`, `linalg.choleskyAsync`, …), default 1
-   * (no workers). Needs SharedArrayBuffer (Node; in browsers a cross-origin-isolated page);
-   * elsewhere init() falls back to one thread and `features().threads` says 1. At most as many as
+   * Worker threads for the async calls (`linalg.syrkAsync`, `linalg.choleskyAsync`, …, and
+   * `EmpiricalFisher.updateAsync`, `preconditionAsync`, `updateLayersAsync`, the optimizer's
+   * `stepAsync`, `stepLayersAsync`), default 1 (no workers). Needs SharedArrayBuffer (Node; in
+   * browsers a cross-origin-isolated page); elsewhere init() falls back to one thread and `features().threads` says 1. At most as many as
    * the machine runs at once (os.availableParallelism, navigator.hardwareConcurrency): more would
    * take turns on the cores, 3–10× slower. Only the first init() decides.
    */
@@ -233,7 +267,8 @@ export interface InitOptions {
    */
   warmUp?: boolean;
   /**
-   * With `threads`: about how long (ms) an async call may block the calling thread, default 3. A
+   * With `threads`: about how long (ms) an async `linalg` call may block the calling thread, default 3
+   * (the async methods of EmpiricalFisher and the optimizer always take part: see their docs). A
    * call whose work is estimated below it runs with the calling thread as one of the `threads`
    * and returns when it is done, as the synchronous call would, only sooner (waking a sleeping
    * thread or the event loop costs 0.05–0.5 ms, a third of a two-thread Cholesky at d = 512);
@@ -296,7 +331,7 @@ async function createThreaded(threads: number, blockMs: number): Promise<Engine>
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const e = new Engine(instance, bytes.length);
   e.pool = await ThreadPool.create(
-    { memory, alloc: (n) => e.alloc(n), workBytes: Math.max(e.exports.work_bytes(), 64), exports: instance.exports, work: e.work },
+    { memory, alloc: (n) => e.alloc(n), free: (p) => e.free(p), workBytes: Math.max(e.exports.work_bytes(), 64), exports: instance.exports, work: e.work },
     module,
     threads,
   );

@@ -10,15 +10,20 @@ import {
   BlockDiagStore,
   DenseStore,
   DiagStore,
+  floatType,
+  freeHolder,
+  StateFields,
   type FisherStore,
   type Holder,
+  type StoreClass,
   type StoreKind,
+  type StoreSpec,
   type StoreState,
   pow2,
   scalePow2,
 } from './stores.js';
 import { LowRankStore } from './lowrank.js';
-import { EkfacStore, KroneckerStore, checkKroneckerState, kroneckerFactorLength, type LayerShape } from './kronecker.js';
+import { EkfacStore, KroneckerStore, type LayerShape } from './kronecker.js';
 
 import * as check from './validate.js';
 import type { DenseLayerShape, DenseLayerStats } from './layers/index.js';
@@ -27,6 +32,15 @@ import { checkLayers, copyLayersIn, maxAbsGradient, writeLayerRows } from './lay
 
 /** The damped inverse of 'kronecker': S⊗Ā + λI itself ('exact'), or π-damped factors ('pi'). */
 export type KroneckerDamping = 'exact' | 'pi';
+
+/**
+ * @internal The statistics whose mean gradient ḡ the vector to solve with is (the latest update's,
+ * in wasm memory, this precision): 'kronecker' and 'ekfac' may take ḡ's rotation from them.
+ */
+export interface MeanOf {
+  list: readonly LayerInWasm[];
+  n: number;
+}
 
 /** Bytes of the row chunks 'dense' and 'blockdiag' materialise from layer statistics. */
 const LAYER_CHUNK_BYTES = 16 << 20;
@@ -128,10 +142,7 @@ export interface EmpiricalFisherState {
 
 const registry =
   typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<Holder>((h) => {
-        for (const p of h.ptrs) h.e.free(p);
-        h.ptrs = [];
-      })
+    ? new FinalizationRegistry<Holder>(freeHolder)
     : undefined;
 
 interface Resolved {
@@ -230,7 +241,7 @@ function resolveOptions(d: number, options: unknown): Resolved {
     throw new RangeError(`options.rank is only for representation 'lowrank' (or 'auto')`);
   }
   let representation: StoreKind;
-  const denseBytes = DenseStore.bytes(d, precision);
+  const denseBytes = BlockDiagStore.bytes([d], precision);
   if (rep === 'auto') {
     representation = denseBytes <= maxBytes ? 'dense' : 'lowrank';
   } else if (rep === 'dense') {
@@ -468,6 +479,27 @@ export class EmpiricalFisher {
   }
 
   /**
+   * `update(G, n)` on the threads of `init({ threads })`: its syrk ('dense', 'blockdiag') or Gram
+   * matrix ('lowrank') split between them, the calling thread taking part (it runs the rest, and
+   * holds on until the call is done, as `update` would: on a page's main thread, run training in a
+   * Worker). The same result as `update`, bit for bit; without threads, `update` itself. Bad input
+   * rejects with update's error, nothing changed. G is read before the promise is returned.
+   */
+  updateAsync(G: FloatArray, n: number): Promise<this> {
+    return this.e.onThreads(() => this.update(G, n));
+  }
+
+  /** `updateLayers(list, n)` on the threads (see updateAsync); the same bits. */
+  updateLayersAsync(list: readonly DenseLayerStats[], n: number): Promise<this> {
+    return this.e.onThreads(() => this.updateLayers(list, n));
+  }
+
+  /** `precondition(g, out)` with its factorisation on the threads (see updateAsync); the same bits. */
+  preconditionAsync<T extends FloatArray>(g: FloatArray, out?: T): Promise<T> {
+    return this.e.onThreads(() => this.precondition(g, out));
+  }
+
+  /**
    * @internal Accumulates n validated rows already in wasm memory at gp (row stride d). Changes
    * nothing if it throws (a low-rank store that cannot grow).
    */
@@ -660,13 +692,13 @@ export class EmpiricalFisher {
    * @internal x ← (F + λI)⁻¹ x for a validated vector at xp. With `refresh` false, reuses the last
    * factor even if F changed since (the optimizer's updateEvery); it still factors if there is none.
    */
-  solveInWasm(xp: number, refresh: boolean): void {
+  solveInWasm(xp: number, refresh: boolean, mean?: MeanOf): void {
     const store = this.live();
     const fresh = this.factorValid && this.factorDampingUsed === this._damping;
     // 'ekfac' refactors whenever F changed: its factor is c·D + λ (O(d)), D re-estimated every
     // update; `refresh` concerns its eigenbasis (requestBasisRefresh)
     if (!fresh && (refresh || !this.hasFactor || store instanceof EkfacStore)) this.factor(store);
-    this.solveScaled(store, xp);
+    this.solveScaled(store, xp, mean);
   }
 
   /**
@@ -674,7 +706,7 @@ export class EmpiricalFisher {
    * 'lowrank' holding that whole batch, computed in the span form (exact, no cancellation); on
    * every other path the same as solveInWasm(xp, true).
    */
-  solveLatestMeanInWasm(xp: number, n: number): 'span' | 'woodbury' | 'direct' {
+  solveLatestMeanInWasm(xp: number, n: number, mean?: MeanOf): 'span' | 'woodbury' | 'direct' {
     const store = this.live();
     const fresh = this.factorValid && this.factorDampingUsed === this._damping;
     if (!fresh) this.factor(store);
@@ -686,7 +718,7 @@ export class EmpiricalFisher {
       this.solveScaled(store, xp);
       return 'woodbury';
     }
-    this.solveScaled(store, xp);
+    this.solveScaled(store, xp, mean);
     return 'direct';
   }
 
@@ -806,14 +838,13 @@ export class EmpiricalFisher {
     const myExp = exponentOf(this.sigma2);
     const theirExp = exponentOf(other.sigma2);
     const commonExp = this._steps === 0 ? theirExp : Math.max(myExp, theirExp);
+    // what can fail (the low-rank store's room for the other's rows) before the first change
+    store.reserveMerge?.(os);
     if (this._steps !== 0 && commonExp !== myExp) store.rescale(myExp - commonExp);
     const rel = pow2(theirExp - commonExp);
     this.sigma2 = pow2(commonExp);
     if (this._steps === 0) {
-      if (store instanceof LowRankStore) store.reserve(store.mergeCapacity(os as LowRankStore));
-      // Kronecker factors: the gradient scale (rel) belongs to the S factors alone
-      if (store instanceof KroneckerStore || store instanceof EkfacStore) store.merge(os as never, 0, 1, rel);
-      else store.merge(os, 0, rel);
+      store.merge(os, 0, 1, rel);
       this.lastBatch = 0;
       this._steps = other._steps;
       this.betaPow = other.betaPow;
@@ -822,9 +853,7 @@ export class EmpiricalFisher {
       const mine = this.decay === 0 ? this.lastBatch : this._examples;
       const theirs = other.decay === 0 ? other.lastBatch : other._examples;
       const total = mine + theirs;
-      if (store instanceof LowRankStore) store.reserve(store.mergeCapacity(os as LowRankStore));
-      if (store instanceof KroneckerStore || store instanceof EkfacStore) store.merge(os as never, mine / total, theirs / total, rel);
-      else store.merge(os, mine / total, (theirs / total) * rel);
+      store.merge(os, mine / total, theirs / total, rel);
     }
     this._examples += other._examples;
     this.lastBatch += other.lastBatch;
@@ -982,21 +1011,22 @@ export class EmpiricalFisher {
    * x ← (F + λI)⁻¹ x at xp with the factor held (of (F + λI)/σ²): the store's solve, then ÷σ² in
    * float64; a result beyond the precision's range is a RangeError.
    */
-  private solveScaled(store: FisherStore, xp: number): void {
+  private solveScaled(store: FisherStore, xp: number, mean?: MeanOf): void {
     const { e, precision, d } = this;
+    const solve = (sigmaInv: number) => (mean && store.solveMean ? store.solveMean(mean.list, mean.n, xp, sigmaInv) : store.solve(xp));
     if (this.negligibleF) {
       const x = e.view(precision, xp, d);
       const lambda = this._effectiveDamping;
       for (let i = 0; i < d; i++) x[i] = x[i] / lambda;
     } else if (this.sigma2 === 1) {
-      store.solve(xp);
+      solve(1);
     } else {
       // (σ²·c·S + λI)x = g  ⇔  (c·S + (λ/σ²)I)(σx) = g/σ: solve for y = σx with g/σ, then x = y/σ;
       // every intermediate stays of the order of the data, whatever σ is
       const sigma = pow2(exponentOf(this.sigma2) / 2);
       const g = e.view(precision, xp, d);
       for (let i = 0; i < d; i++) g[i] = g[i] / sigma;
-      store.solve(xp);
+      solve(1 / sigma);
       const y = e.view(precision, xp, d);
       for (let i = 0; i < d; i++) y[i] = y[i] / sigma;
     }
@@ -1060,124 +1090,61 @@ export class EmpiricalFisher {
   }
 }
 
+/** The class of each representation's store: its own saved-state checks. */
+const STORE_CLASSES: Record<StoreKind, StoreClass> = {
+  dense: DenseStore,
+  blockdiag: BlockDiagStore,
+  diag: DiagStore,
+  lowrank: LowRankStore,
+  kronecker: KroneckerStore,
+  ekfac: EkfacStore,
+};
+
 /** Validates everything in a saved state before anything is allocated (names the bad field). */
 function checkState(state: EmpiricalFisherState): void {
-  const field = (name: string, ok: boolean, what: string, v: unknown) => {
-    if (!ok) throw new RangeError(`state.${name} must be ${what}, got ${check.describe(v)}`);
-  };
-  const int = (name: string, v: unknown, min = 0) =>
-    field(name, typeof v === 'number' && Number.isSafeInteger(v) && v >= min, `an integer ≥ ${min}`, v);
-  int('d', state.d, 1);
+  const top = new StateFields(state as unknown as Record<string, unknown>, 'state');
+  top.int('d', state.d, 1);
   const d = state.d;
-  field('precision', state.precision === 'f32' || state.precision === 'f64', "'f32' or 'f64'", state.precision);
+  top.field('precision', state.precision === 'f32' || state.precision === 'f64', "'f32' or 'f64'", state.precision);
   const rep = state.representation;
-  field('representation', typeof rep === 'string' && REPRESENTATIONS.includes(rep) && (rep as string) !== 'auto', 'a representation', rep);
-  let shapes: LayerShape[] | undefined;
+  top.field('representation', typeof rep === 'string' && REPRESENTATIONS.includes(rep) && (rep as string) !== 'auto', 'a representation', rep);
+  const spec: StoreSpec = { d, precision: state.precision };
   if (rep === 'kronecker' || rep === 'ekfac') {
     try {
-      shapes = resolveLayers(d, state.layers);
+      spec.layers = resolveLayers(d, state.layers);
     } catch (err) {
       (err as Error).message = (err as Error).message.replace(/options\.layers/g, 'state.layers');
       throw err;
     }
     const kd = state.kroneckerDamping;
-    field('kroneckerDamping', rep === 'ekfac' ? kd === undefined : kd === 'exact' || kd === 'pi', rep === 'ekfac' ? 'undefined' : "'exact' or 'pi'", kd);
+    top.field('kroneckerDamping', rep === 'ekfac' ? kd === undefined : kd === 'exact' || kd === 'pi', rep === 'ekfac' ? 'undefined' : "'exact' or 'pi'", kd);
+    spec.kroneckerDamping = kd;
   }
-  int('steps', state.steps);
-  int('examples', state.examples);
-  int('lastBatch', state.lastBatch);
+  if (rep === 'blockdiag') {
+    top.field('blocks', Array.isArray(state.blocks), 'an array of block sizes', state.blocks);
+    spec.blocks = state.blocks;
+  }
+  top.int('steps', state.steps);
+  top.int('examples', state.examples);
+  top.int('lastBatch', state.lastBatch);
   const s2 = state.sigma2;
-  field('sigma2', typeof s2 === 'number' && s2 > 0 && Number.isFinite(s2) && pow2(exponentOf(s2)) === s2, 'a power of two', s2);
+  top.field('sigma2', typeof s2 === 'number' && s2 > 0 && Number.isFinite(s2) && pow2(exponentOf(s2)) === s2, 'a power of two', s2);
   const bp = state.betaPow;
-  field('betaPow', typeof bp === 'number' && bp >= 0 && bp <= 1, 'a number in [0, 1]', bp);
+  top.field('betaPow', typeof bp === 'number' && bp >= 0 && bp <= 1, 'a number in [0, 1]', bp);
   const st = state.store as Record<string, unknown> | undefined;
   if (!st || typeof st !== 'object') throw new TypeError('state.store must be an object');
-  const arr = (name: string, Type: Function, len: number | undefined, min?: number): ArrayLike<number> => {
-    const v = st[name];
-    if (!(v instanceof Type)) throw new TypeError(`state.store.${name} must be a ${Type.name}, got ${check.describe(v)}`);
-    const a = v as unknown as ArrayLike<number>;
-    if (len !== undefined && a.length !== len) {
-      throw new RangeError(`state.store.${name} has length ${a.length}, expected ${len}`);
-    }
-    for (let i = 0; i < a.length; i++) {
-      const x = a[i];
-      if (!Number.isFinite(x) || (min !== undefined && x < min)) {
-        throw new RangeError(`state.store.${name}[${i}] is ${x}: expected a finite number${min !== undefined ? ` ≥ ${min}` : ''}`);
-      }
-    }
-    return a;
-  };
-  const F = state.precision === 'f32' ? Float32Array : Float64Array;
-  if (rep === 'dense') arr('S', F, d * d);
-  else if (rep === 'diag') arr('S', F, d, 0);
-  else if (shapes) checkKroneckerState(st, rep as 'kronecker' | 'ekfac', state.precision, shapes);
-  else if (rep === 'blockdiag') {
-    field('blocks', Array.isArray(state.blocks), 'an array of block sizes', state.blocks);
-    let m = 0;
-    for (const b of state.blocks!) m += b * b;
-    arr('S', F, m);
-  } else if (st.layers !== undefined) {
-    // version 3: the latest batch as dense-layer statistics (float64)
-    int('store.capacity', st.capacity, 1);
-    const shapes = st.layers as unknown;
-    field('store.layers', Array.isArray(shapes) && shapes.length > 0 && shapes.length % 3 === 0, 'an array of (inputs, outputs, bias) triples', shapes);
-    const weights = arr('weights', Float64Array, undefined, 0);
-    const n = weights.length;
-    let params = 0;
-    let length = 0;
-    const sh = shapes as unknown[];
-    for (let j = 0; j < sh.length; j += 3) {
-      int(`store.layers[${j}]`, sh[j], 1);
-      int(`store.layers[${j + 1}]`, sh[j + 1], 1);
-      field(`store.layers[${j + 2}]`, sh[j + 2] === 0 || sh[j + 2] === 1, '0 or 1', sh[j + 2]);
-      const [i, o, bias] = sh.slice(j, j + 3) as number[];
-      params += i * o + (bias ? o : 0);
-      length += n * (i + o);
-    }
-    if (params !== d) throw new RangeError(`state.store.layers describe ${params} parameters, expected d = ${d}`);
-    field('store.weights', n >= 1, 'a Float64Array of at least one weight', weights);
-    arr('stats', Float64Array, length);
-    field('store.dropped', st.dropped === 0, '0', st.dropped);
-    int('store.latestStart', st.latestStart);
-    int('store.latestCount', st.latestCount);
-    if ((st.latestStart as number) + (st.latestCount as number) > n) {
-      throw new RangeError(`state.store.latestStart + latestCount exceeds the ${n} rows held`);
-    }
-    int('store.shrinks', st.shrinks);
-  } else {
-    int('store.capacity', st.capacity, 1);
-    const rows = arr('rows', F, undefined);
-    if (rows.length % d !== 0) throw new RangeError(`state.store.rows has length ${rows.length}, not a multiple of d = ${d}`);
-    const used = rows.length / d;
-    if (used > (st.capacity as number)) throw new RangeError(`state.store.rows holds ${used} rows, more than state.store.capacity`);
-    arr('weights', Float64Array, used, 0);
-    arr('gram', F, (used * (used + 1)) / 2);
-    field('store.dropped', typeof st.dropped === 'number' && st.dropped >= 0 && Number.isFinite(st.dropped), 'a finite number ≥ 0', st.dropped);
-    int('store.latestStart', st.latestStart);
-    int('store.latestCount', st.latestCount);
-    if ((st.latestStart as number) + (st.latestCount as number) > used) {
-      throw new RangeError(`state.store.latestStart + latestCount exceeds the ${used} rows held`);
-    }
-    int('store.shrinks', st.shrinks);
-    field('store.gramFromShrink', st.gramFromShrink === 0 || st.gramFromShrink === 1, '0 or 1', st.gramFromShrink);
-  }
+  const kind = STORE_CLASSES[rep];
+  kind.checkState(st, spec);
   const sf = state.staleFactor;
   if (sf !== undefined) {
     if (!sf || typeof sf !== 'object') throw new TypeError('state.staleFactor must be an object or undefined');
-    const len = shapes
-      ? kroneckerFactorLength(shapes, rep as 'kronecker' | 'ekfac', state.kroneckerDamping ?? 'exact')
-      : rep === 'dense'
-        ? d * d
-        : rep === 'diag'
-          ? d
-          : rep === 'blockdiag'
-            ? (state.blocks ?? []).reduce((a, b) => a + b * b, 0)
-            : -1;
+    const F = floatType(state.precision);
+    const len = kind.factorLength(spec) ?? -1;
     if (!(sf.values instanceof F) || sf.values.length !== len) {
       throw new RangeError(`state.staleFactor.values must be a ${F.name} of length ${len} (${rep})`);
     }
-    field('staleFactor.damping', typeof sf.damping === 'number' && sf.damping >= 0, 'a number ≥ 0', sf.damping);
-    field('staleFactor.effectiveDamping', typeof sf.effectiveDamping === 'number' && sf.effectiveDamping >= 0, 'a number ≥ 0', sf.effectiveDamping);
+    top.field('staleFactor.damping', typeof sf.damping === 'number' && sf.damping >= 0, 'a number ≥ 0', sf.damping);
+    top.field('staleFactor.effectiveDamping', typeof sf.effectiveDamping === 'number' && sf.effectiveDamping >= 0, 'a number ≥ 0', sf.effectiveDamping);
   }
 }
 

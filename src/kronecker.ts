@@ -28,8 +28,7 @@
  */
 import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
-import { allocAll, copyOut, scalePow2, type FisherStore, type Holder, type StoreState } from './stores.js';
-import * as check from './validate.js';
+import { allocAll, copyOut, floatType, freeHolder, scalePow2, StateFields, type FisherStore, type Holder, type StoreSpec, type StoreState } from './stores.js';
 import type { LayerInWasm } from './layers/inwasm.js';
 import type { KroneckerDamping } from './fisher.js';
 
@@ -141,6 +140,16 @@ abstract class KroneckerBase {
     this.holder = { e, ptrs: allocAll(e, sizes) };
   }
 
+  /** the factors Ā and S of a saved state (the part both stores share); returns the checker */
+  protected static checkFactors(state: Record<string, unknown>, spec: StoreSpec, prefix: string): StateFields {
+    const g = geometry(spec.layers!);
+    const F = floatType(spec.precision);
+    const f = new StateFields(state, prefix);
+    f.array('A', F, g.aTotal);
+    f.array('S', F, g.sTotal);
+    return f;
+  }
+
   protected get aArea(): number {
     return this.holder.ptrs[0];
   }
@@ -149,6 +158,17 @@ abstract class KroneckerBase {
   }
   protected at(area: number, elementOffset: number): number {
     return area + elementOffset * BYTES[this.precision];
+  }
+
+  /**
+   * A layer's p × p and q × q matrices in area 2 (or a replacement at base): all p × p ones, then
+   * all q × q ones ('kronecker': U_Āᵀ, U_Sᵀ or the π-damped inverses; 'ekfac': the basis)
+   */
+  protected zA(l: Geometry, base = this.holder.ptrs[2]): number {
+    return this.at(base, l.aOff);
+  }
+  protected zS(l: Geometry, base = this.holder.ptrs[2]): number {
+    return this.at(base, this.aTotal + l.sOff);
   }
 
   /** ā rows (n × p, ld p) at dst from A (n × inputs) at ap, with a 1 appended to each row. */
@@ -223,6 +243,72 @@ abstract class KroneckerBase {
   /** out ← α·op(A)·op(B) (+ β·out), all row-major with their natural leading dimensions */
   protected gemm(m: number, n: number, k: number, alpha: number, a: number, transA: boolean, b: number, transB: boolean, beta: number, c: number): void {
     this.e.k('gemm', this.precision)(m, n, k, alpha, a, transA ? m : k, transA ? 1 : 0, b, transB ? k : n, transB ? 1 : 0, beta, c, n, this.e.work);
+  }
+
+  /** the denominators of a layer's T (q × p), or 0 for 'pi' (no rotation: Z_S, Z_Ā are the inverses) */
+  protected abstract denominators(l: Geometry): number;
+
+  /**
+   * Whether a layer's T is cheaper from the statistics, (E Z_Sᵀ)ᵀ(Ā Z_Āᵀ): n(p² + q² + pq)
+   * multiply-adds, than from its part V of ḡ, Z_S V Z_Āᵀ: pq(p + q) (so when n is small against p, q).
+   */
+  protected fromStatistics(l: Geometry, n: number): boolean {
+    return n * (l.p * l.p + l.q * l.q + l.p * l.q) < l.p * l.q * (l.p + l.q);
+  }
+
+  /**
+   * x ← the damped inverse applied to x at xp, layer by layer: T = Z_S V Z_Āᵀ (V the layer's part),
+   * then with denominators V = Z_Sᵀ (T ⊘ den) Z_Ā, without V = T ('pi': Z_S, Z_Ā are the symmetric
+   * inverses). With `mean` (x = ḡ/σ, ḡ the mean gradient of the statistics `mean.list`), the
+   * layers where it is cheaper take T from the statistics instead, T = (σ⁻¹/n)·(E Z_Sᵀ)ᵀ(Ā Z_Āᵀ).
+   */
+  protected solveLayers(xp: number, mean?: { list: readonly LayerInWasm[]; n: number; sigmaInv: number }): void {
+    const { e, precision } = this;
+    const b = BYTES[precision];
+    const m = this.maxP * this.maxQ;
+    const n = mean ? mean.n : 0;
+    const rows = mean && this.layers.some((l) => this.fromStatistics(l, n)) ? n : 0;
+    withScratch(e, [m * b, m * b, rows * this.maxP * b, rows * this.maxP * b, rows * this.maxQ * b], ([v, t, abar, at, et]) => {
+      this.layers.forEach((l, k) => {
+        const den = this.denominators(l);
+        if (mean && this.fromStatistics(l, n)) {
+          const s = mean.list[k];
+          let src = s.ap;
+          if (l.bias) {
+            this.augmented(l, s.ap, n, abar);
+            src = abar;
+          }
+          this.gemm(n, l.q, l.q, 1, s.ep, false, this.zS(l), true, 0, et);
+          this.gemm(n, l.p, l.p, 1, src, false, this.zA(l), true, 0, at);
+          this.gemm(l.q, l.p, n, mean.sigmaInv / n, et, true, at, false, 0, v);
+        } else {
+          this.gather(l, xp, v);
+          this.gemm(l.q, l.p, l.q, 1, this.zS(l), false, v, false, 0, t);
+          this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), den !== 0, 0, v);
+        }
+        if (den !== 0) {
+          const vv = e.view(precision, v, l.q * l.p);
+          const dv = e.view(precision, den, l.q * l.p);
+          for (let j = 0; j < l.q * l.p; j++) vv[j] = vv[j] / dv[j];
+          this.gemm(l.q, l.p, l.q, 1, this.zS(l), true, v, false, 0, t);
+          this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), false, 0, v);
+        }
+        this.scatter(l, v, xp);
+      });
+    });
+  }
+
+  solve(xp: number): void {
+    this.solveLayers(xp);
+  }
+
+  /**
+   * x ← (c·F + shift·I)⁻¹ x for x = ḡ/σ at xp, ḡ the mean gradient of the statistics `list`
+   * (E not divided by σ: σ⁻¹ = sigmaInv): the same as `solve`, with T taken from the statistics
+   * where that is cheaper.
+   */
+  solveMean(list: readonly LayerInWasm[], n: number, xp: number, sigmaInv: number): void {
+    this.solveLayers(xp, { list, n, sigmaInv });
   }
 
   /**
@@ -303,8 +389,7 @@ abstract class KroneckerBase {
   }
 
   free(): void {
-    for (const p of this.holder.ptrs) this.e.free(p);
-    this.holder.ptrs = [];
+    freeHolder(this.holder);
   }
 
   /** the shapes of the layers (for checks) */
@@ -356,16 +441,22 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
     return (2 * (g.aTotal + g.sTotal) + (damping === 'exact' ? values + g.vTotal : 0)) * BYTES[precision];
   }
 
+  /** the factor area: per layer U_Āᵀ, U_Sᵀ (or the two inverses), then for 'exact' the eigenvalues and the denominators */
+  static factorLength(spec: StoreSpec): number {
+    const g = geometry(spec.layers!);
+    let values = 0;
+    for (const l of g.layers) values += l.p + l.q;
+    return spec.kroneckerDamping === 'pi' ? g.aTotal + g.sTotal : g.aTotal + g.sTotal + values + g.vTotal;
+  }
+
+  static checkState(state: Record<string, unknown>, spec: StoreSpec, prefix = 'state.store'): void {
+    KroneckerBase.checkFactors(state, spec, prefix);
+  }
+
   private get fArea(): number {
     return this.holder.ptrs[2];
   }
-  /** offsets in the factor area: U_Āᵀ / L_Ā, U_Sᵀ / L_S, λ_Ā, λ_S, denominators */
-  private zA(l: Geometry, base = this.fArea): number {
-    return this.at(base, l.aOff);
-  }
-  private zS(l: Geometry, base = this.fArea): number {
-    return this.at(base, this.aTotal + l.sOff);
-  }
+  /** the factor area: U_Āᵀ / Ā_π⁻¹ and U_Sᵀ / S_π⁻¹ (zA, zS), then λ_Ā, λ_S, the denominators */
   private valuesBase(): number {
     return this.aTotal + this.sTotal;
   }
@@ -408,7 +499,7 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
       // into a new factor area, swapped in when every eigendecomposition succeeded: an error
       // leaves the factor held (possibly of an older F, still in use) as it was
       const m = Math.max(this.maxP, this.maxQ);
-      const fresh = e.alloc(this.factorLength() * b);
+      const fresh = e.alloc(this.heldFactorLength() * b);
       try {
         withScratch(e, [m * m * b, eighWork(e, precision, m)], ([tmp, ew]) => {
           this.layers.forEach((l, k) => {
@@ -485,33 +576,8 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
     return ta > 0 && ts > 0 ? Math.sqrt((ta / l.p) / (ts / l.q)) : 1;
   }
 
-  solve(xp: number): void {
-    const { e, precision } = this;
-    const b = BYTES[precision];
-    const m = this.maxP * this.maxQ;
-    withScratch(e, [m * b, m * b], ([v, t]) => {
-      for (const l of this.layers) {
-        if (this.damping === 'exact') {
-          this.gather(l, xp, v);
-          // T = U_Sᵀ V U_Ā = Z_S V Z_Āᵀ (z = Uᵀ holds the vectors in rows)
-          this.gemm(l.q, l.p, l.q, 1, this.zS(l), false, v, false, 0, t);
-          this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), true, 0, v);
-          const vv = e.view(precision, v, l.q * l.p);
-          const den = e.view(precision, this.at(this.fArea, this.denBase() + l.vOff), l.q * l.p);
-          for (let j = 0; j < l.q * l.p; j++) vv[j] = vv[j] / den[j];
-          // V = U_S T U_Āᵀ = Z_Sᵀ T Z_Ā
-          this.gemm(l.q, l.p, l.q, 1, this.zS(l), true, v, false, 0, t);
-          this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), false, 0, v);
-          this.scatter(l, v, xp);
-        } else {
-          // S_π⁻¹ V Ā_π⁻¹ with the inverses of the refresh
-          this.gather(l, xp, v);
-          this.gemm(l.q, l.p, l.q, 1, this.zS(l), false, v, false, 0, t);
-          this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), false, 0, v);
-          this.scatter(l, v, xp);
-        }
-      }
-    });
+  protected denominators(l: Geometry): number {
+    return this.damping === 'exact' ? this.at(this.fArea, this.denBase() + l.vOff) : 0;
   }
 
   meanDiagonal(): number {
@@ -559,7 +625,7 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
   }
 
   factorState(): FloatArray {
-    return copyOut(this.e, this.precision, this.fArea, this.factorLength());
+    return copyOut(this.e, this.precision, this.fArea, this.heldFactorLength());
   }
 
   restoreFactor(factor: FloatArray): void {
@@ -568,7 +634,7 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
   }
 
   /** elements of factorState() */
-  factorLength(): number {
+  private heldFactorLength(): number {
     return this.damping === 'exact' ? this.denBase() + this.vTotal : this.aTotal + this.sTotal;
   }
 
@@ -580,8 +646,8 @@ export class KroneckerStore extends KroneckerBase implements FisherStore {
     this.loadFactors(state);
   }
 
-  merge(other: KroneckerStore, a: number, b: number, sRel = 1): void {
-    this.mergeFactors(other, a, b, sRel);
+  merge(other: FisherStore, a: number, b: number, sRel = 1): void {
+    this.mergeFactors(other as KroneckerStore, a, b, sRel);
   }
 }
 
@@ -609,6 +675,20 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
     return (2 * (g.aTotal + g.sTotal) + 2 * g.vTotal) * BYTES[precision];
   }
 
+  static factorLength(spec: StoreSpec): number {
+    return geometry(spec.layers!).vTotal;
+  }
+
+  /** the factors, D (≥ 0), the basis and its flags */
+  static checkState(state: Record<string, unknown>, spec: StoreSpec, prefix = 'state.store'): void {
+    const f = KroneckerBase.checkFactors(state, spec, prefix);
+    const g = geometry(spec.layers!);
+    const F = floatType(spec.precision);
+    f.array('D', F, g.vTotal, 0);
+    f.array('basis', F, g.aTotal + g.sTotal);
+    for (const k of ['hasBasis', 'basisDue']) f.field(k, state[k] === 0 || state[k] === 1, '0 or 1', state[k]);
+  }
+
   private get uArea(): number {
     return this.holder.ptrs[2];
   }
@@ -617,12 +697,6 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
   }
   private get denArea(): number {
     return this.holder.ptrs[4];
-  }
-  private zA(l: Geometry, base = this.uArea): number {
-    return this.at(base, l.aOff);
-  }
-  private zS(l: Geometry, base = this.uArea): number {
-    return this.at(base, this.aTotal + l.sOff);
   }
 
   private identityBasis(): void {
@@ -731,23 +805,8 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
     return 0;
   }
 
-  solve(xp: number): void {
-    const { e, precision } = this;
-    const b = BYTES[precision];
-    const m = this.maxP * this.maxQ;
-    withScratch(e, [m * b, m * b], ([v, t]) => {
-      for (const l of this.layers) {
-        this.gather(l, xp, v);
-        this.gemm(l.q, l.p, l.q, 1, this.zS(l), false, v, false, 0, t);
-        this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), true, 0, v);
-        const vv = e.view(precision, v, l.q * l.p);
-        const den = e.view(precision, this.at(this.denArea, l.vOff), l.q * l.p);
-        for (let j = 0; j < l.q * l.p; j++) vv[j] = vv[j] / den[j];
-        this.gemm(l.q, l.p, l.q, 1, this.zS(l), true, v, false, 0, t);
-        this.gemm(l.q, l.p, l.p, 1, t, false, this.zA(l), false, 0, v);
-        this.scatter(l, v, xp);
-      }
-    });
+  protected denominators(l: Geometry): number {
+    return this.at(this.denArea, l.vOff);
   }
 
   /** Σ D / d (the mean diagonal of F/c: the basis is orthonormal) */
@@ -837,11 +896,6 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
     this.e.put(this.precision, this.denArea, factor);
   }
 
-  /** elements of factorState() */
-  factorLength(): number {
-    return this.vTotal;
-  }
-
   save(): StoreState {
     return {
       ...this.saveFactors(),
@@ -865,8 +919,9 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
    * other's when this one has none): exact when both share it, as data-parallel copies refreshed
    * together do; a refresh of the basis is then asked for when they differ.
    */
-  merge(other: EkfacStore, a: number, b: number, sRel = 1): void {
+  merge(store: FisherStore, a: number, b: number, sRel = 1): void {
     const { e, precision } = this;
+    const other = store as EkfacStore;
     this.mergeFactors(other, a, b, sRel);
     e.k('axpby', precision)(this.vTotal, b * sRel, other.dArea, a, this.dArea);
     const len = this.aTotal + this.sTotal;
@@ -887,19 +942,7 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
   }
 }
 
-/** @internal the length of factorState() of a store of these shapes */
-export function kroneckerFactorLength(shapes: readonly LayerShape[], kind: 'kronecker' | 'ekfac', damping: KroneckerDamping): number {
-  const g = geometry(shapes);
-  if (kind === 'ekfac') return g.vTotal;
-  let values = 0;
-  for (const l of g.layers) values += l.p + l.q;
-  return damping === 'exact' ? g.aTotal + g.sTotal + values + g.vTotal : g.aTotal + g.sTotal;
-}
-
-/**
- * @internal Validates a saved state of these stores (names the bad field): the factors, and for
- * 'ekfac' D (≥ 0), the basis and its flags. `prefix` is how the caller names the object.
- */
+/** @internal Validates a saved state of these stores (see their `checkState`). */
 export function checkKroneckerState(
   st: Record<string, unknown>,
   kind: 'kronecker' | 'ekfac',
@@ -907,26 +950,7 @@ export function checkKroneckerState(
   shapes: readonly LayerShape[],
   prefix = 'state.store',
 ): void {
-  const g = geometry(shapes);
-  const F = precision === 'f32' ? Float32Array : Float64Array;
-  const arr = (name: string, len: number, min?: number) => {
-    const v = st[name];
-    if (!(v instanceof F)) throw new TypeError(`${prefix}.${name} must be a ${F.name}, got ${check.describe(v)}`);
-    if (v.length !== len) throw new RangeError(`${prefix}.${name} has length ${v.length}, expected ${len}`);
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i];
-      if (!Number.isFinite(x) || (min !== undefined && x < min)) {
-        throw new RangeError(`${prefix}.${name}[${i}] is ${x}: expected a finite number${min !== undefined ? ` ≥ ${min}` : ''}`);
-      }
-    }
-  };
-  arr('A', g.aTotal);
-  arr('S', g.sTotal);
-  if (kind === 'ekfac') {
-    arr('D', g.vTotal, 0);
-    arr('basis', g.aTotal + g.sTotal);
-    for (const f of ['hasBasis', 'basisDue']) {
-      if (st[f] !== 0 && st[f] !== 1) throw new RangeError(`${prefix}.${f} must be 0 or 1, got ${check.describe(st[f])}`);
-    }
-  }
+  const spec = { d: geometry(shapes).d, precision, layers: shapes };
+  if (kind === 'ekfac') EkfacStore.checkState(st, spec, prefix);
+  else KroneckerStore.checkState(st, spec, prefix);
 }

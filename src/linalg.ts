@@ -9,6 +9,8 @@
 import { getEngine, type Engine, type FloatArray, type Precision } from './engine.js';
 import { NotPositiveDefiniteError } from './errors.js';
 import { OP, potrfStateBytes, type ThreadPool } from './threads.js';
+import { POTRF_ARGS, SYRK_ARGS } from './threads-layout.js';
+import { WORKER_FLOPS, threadTuning } from './tuning.js';
 import * as check from './validate.js';
 
 export type { FloatArray, Precision };
@@ -153,28 +155,11 @@ function syrkEnd<T extends FloatArray>(call: SyrkCall<T>, G: FloatArray): T {
   return result;
 }
 
-/**
- * @internal Below these an async call runs on the calling thread: waking the workers and the
- * threads' steps cost more than they save. syrk: n·d² flops; potrf: its time on one thread as
- * workerSeconds estimates it (d³/3 at 40 GFLOP/s f32, 20 f64). On the 2-vCPU test machine two
- * threads gained from d = 128 for syrk (1.3×); for Cholesky they broke even near 0.3 ms of work
- * (d ≈ 320 f32: 0.97–0.99×, 352: 1.12×; d ≈ 256 f64: 0.96–1.04×, 320: 1.15×; d = 256 f32:
- * 0.73×).
- * asleepSeconds (on one thread, the same estimates): below it a call that finds the workers
- * asleep (no call for more than 2 ms) runs on the calling thread too (ThreadPool.asleepFor). Two
- * threads against one 10 ms after the last call: Cholesky d = 384 f32 (0.47 ms) 0.48–0.59×,
- * d = 320 f64 (0.55 ms) 0.85–0.88×, syrk d = 256 f32 (0.4 ms) 0.82×; above it they gained or about
- * broke even (Cholesky d = 384 f64, 0.94 ms: 0.91–1.04×; d = 448 f32, 0.75 ms: 0.87–0.92×, and
- * 1.01–1.12× 1–7 ms after the last call; d = 512 f32: 0.96–0.99×, 1.06–1.19× after 2.5–7 ms; syrk
- * d = 256 f64 1.19×, d = 384 f32 1.10–1.34×).
- * Tests set all three to 0 to send every size to the threads.
- */
-export const threadTuning = { minFlops: 4e6, minCholeskySeconds: 3e-4, asleepSeconds: 6e-4 };
 
 /** About how long `flops` take on `threads` workers (at 40 GFLOP/s f32, 20 f64 each; a guess that
  *  only decides how the main thread waits, see ThreadPool.run). */
 function workerSeconds(precision: Precision, flops: number, threads: number): number {
-  return flops / ((precision === 'f32' ? 40e9 : 20e9) * threads);
+  return flops / (WORKER_FLOPS[precision] * threads);
 }
 
 /**
@@ -209,8 +194,8 @@ async function syrkAsync<T extends FloatArray>(G: T, n: number, d: number, opts?
   try {
     // Gᵀ packed once for all the workers (syrk_pack)
     pp = call.e.alloc((call.e.exports.syrk_packed_bytes as (n: number, d: number) => number)(n, d));
-    const args = [call.precision === 'f32' ? 0 : 1, n, d, call.alpha, call.gp, d, call.beta, call.cp, d, pp];
-    await pool.run(OP.SYRK, args, seconds);
+    const args = { precision: call.precision === 'f32' ? 0 : 1, n, d, alpha: call.alpha, g: call.gp, ldg: d, beta: call.beta, c: call.cp, ldc: d, packed: pp, full: 1 };
+    await pool.run(OP.SYRK, SYRK_ARGS, args, seconds);
     return syrkEnd(call, G);
   } finally {
     freeAll(call.e, [call.gp, call.cp, pp]);
@@ -260,8 +245,8 @@ export async function factorInWasmAsync(e: Engine, precision: Precision, A: Floa
     pp = e.alloc(2 * panelBytes + stateBytes);
     new Uint8Array(e.memory.buffer, pp + 2 * panelBytes, stateBytes).fill(0);
     // the threads zero the strict upper triangle themselves, in parallel
-    const args = [precision === 'f32' ? 0 : 1, d, ap, d, pp, pp + 2 * panelBytes];
-    factorEnd(e, precision, A, d, ap, await pool.run(OP.POTRF, args, seconds), false);
+    const args = { precision: precision === 'f32' ? 0 : 1, d, a: ap, lda: d, panels: pp, state: pp + 2 * panelBytes, zeroUpper: 1 };
+    factorEnd(e, precision, A, d, ap, await pool.run(OP.POTRF, POTRF_ARGS, args, seconds), false);
     return ap;
   } catch (err) {
     e.free(ap);

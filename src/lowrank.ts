@@ -4,7 +4,7 @@
  */
 import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
-import { allocAll, copyOut, pow2, scalePow2, type FisherStore, type Holder, type StoreState } from './stores.js';
+import { allocAll, copyOut, floatType, freeHolder, pow2, scalePow2, StateFields, type FisherStore, type Holder, type StoreSpec, type StoreState } from './stores.js';
 import { symmetricEigenInWasm } from './eigen.js';
 import { gradientTimesInWasm, gradientTransposeTimesInWasm, gramInWasm, type LayerInWasm } from './layers/inwasm.js';
 import { writeLayerRows } from './layerstats.js';
@@ -113,6 +113,60 @@ export class LowRankStore implements FisherStore {
   static bytes(d: number, rows: number, precision: Precision): number {
     const b = BYTES[precision];
     return rows * d * b + rows * rows * (b + 8) + 3 * rows * 8;
+  }
+
+  /** no factor is kept apart from the rows (a stale factor is never saved) */
+  static factorLength(): undefined {
+    return undefined;
+  }
+
+  /**
+   * Validates a saved state: rows, weights and Gram matrix (version 2), or the latest batch as
+   * dense-layer statistics (version 3, `layers` present), and the counters.
+   */
+  static checkState(st: Record<string, unknown>, spec: StoreSpec, prefix = 'state.store'): void {
+    const { d } = spec;
+    const f = new StateFields(st, prefix);
+    f.int('capacity', st.capacity, 1);
+    let held: number;
+    if (st.layers !== undefined) {
+      // the latest batch as dense-layer statistics (float64)
+      const shapes = st.layers as unknown;
+      f.field('layers', Array.isArray(shapes) && shapes.length > 0 && shapes.length % 3 === 0, 'an array of (inputs, outputs, bias) triples', shapes);
+      held = f.array('weights', Float64Array, undefined, 0).length;
+      let params = 0;
+      let length = 0;
+      const sh = shapes as unknown[];
+      for (let j = 0; j < sh.length; j += 3) {
+        f.int(`layers[${j}]`, sh[j], 1);
+        f.int(`layers[${j + 1}]`, sh[j + 1], 1);
+        f.field(`layers[${j + 2}]`, sh[j + 2] === 0 || sh[j + 2] === 1, '0 or 1', sh[j + 2]);
+        const [i, o, bias] = sh.slice(j, j + 3) as number[];
+        params += i * o + (bias ? o : 0);
+        length += held * (i + o);
+      }
+      if (params !== d) throw new RangeError(`${prefix}.layers describe ${params} parameters, expected d = ${d}`);
+      f.field('weights', held >= 1, 'a Float64Array of at least one weight', st.weights);
+      f.array('stats', Float64Array, length);
+      f.field('dropped', st.dropped === 0, '0', st.dropped);
+    } else {
+      const F = floatType(spec.precision);
+      const rows = f.array('rows', F, undefined);
+      if (rows.length % d !== 0) throw new RangeError(`${prefix}.rows has length ${rows.length}, not a multiple of d = ${d}`);
+      held = rows.length / d;
+      if (held > (st.capacity as number)) throw new RangeError(`${prefix}.rows holds ${held} rows, more than ${prefix}.capacity`);
+      f.array('weights', Float64Array, held, 0);
+      f.array('gram', F, (held * (held + 1)) / 2);
+      const rho = st.dropped;
+      f.field('dropped', typeof rho === 'number' && rho >= 0 && Number.isFinite(rho), 'a finite number ≥ 0', rho);
+    }
+    f.int('latestStart', st.latestStart);
+    f.int('latestCount', st.latestCount);
+    if ((st.latestStart as number) + (st.latestCount as number) > held) {
+      throw new RangeError(`${prefix}.latestStart + latestCount exceeds the ${held} rows held`);
+    }
+    f.int('shrinks', st.shrinks);
+    if (st.layers === undefined) f.field('gramFromShrink', st.gramFromShrink === 0 || st.gramFromShrink === 1, '0 or 1', st.gramFromShrink);
   }
 
   /** the rows a sketch of ℓ rows holds at most with batches of n: ℓ plus a buffer of whole batches (≥ n, ≈ ℓ) */
@@ -493,7 +547,7 @@ export class LowRankStore implements FisherStore {
     const { e, d } = this;
     if (this.layers) gradientTimesInWasm(e, 'f64', this.layers.list, r, xp, outp);
     else if (this.precision === 'f64') e.k('gemv_n', 'f64')(r, d, 1, this.rows, d, xp, 0, outp);
-    else (e.exports.gemv_n_f32f64 as (...a: number[]) => void)(r, d, 1, this.rows, d, xp, outp);
+    else e.kernel('gemv_n_f32f64')(r, d, 1, this.rows, d, xp, outp);
   }
 
   /** y (d, f64) ← β·y + α·Rᵀz for z (r, f64). */
@@ -501,7 +555,7 @@ export class LowRankStore implements FisherStore {
     const { e, d } = this;
     if (this.layers) gradientTransposeTimesInWasm(e, 'f64', this.layers.list, r, alpha, zp, beta, yp);
     else if (this.precision === 'f64') e.k('gemv_t', 'f64')(r, d, alpha, this.rows, d, zp, beta, yp);
-    else (e.exports.gemv_t_f32f64 as (...a: number[]) => void)(r, d, alpha, this.rows, d, zp, beta, yp);
+    else e.kernel('gemv_t_f32f64')(r, d, alpha, this.rows, d, zp, beta, yp);
   }
 
   /** (μI + ŨŨᵀ)⁻¹ v with the float64 factor (v untouched). */
@@ -783,25 +837,26 @@ export class LowRankStore implements FisherStore {
     this.shrinks = state.shrinks as number;
   }
 
-  /** Room `merge(other)` needs, so the caller can reserve it before changing anything. */
-  mergeCapacity(other: LowRankStore): number {
-    const want = this.fixedRank !== undefined ? LowRankStore.capacityFor(this.fixedRank, other.used) : this.used + other.used;
-    return Math.max(this.cap, Math.min(want, this.maxRows));
+  /** Reserves the room `merge(other)` needs (a caller can do it before changing anything). */
+  reserveMerge(other: FisherStore): void {
+    const o = other as LowRankStore;
+    const want = this.fixedRank !== undefined ? LowRankStore.capacityFor(this.fixedRank, o.used) : this.used + o.used;
+    this.reserve(Math.max(this.cap, Math.min(want, this.maxRows)));
   }
 
   /**
    * S ← a·S + b·S_other: the other's rows appended with their weights ×b (shrinking whenever full,
    * so the result is the sketch of the union: ρ = a·ρ + b·ρ_other + what the shrinks drop).
    */
-  merge(other: FisherStore, a: number, b: number): void {
+  merge(other: FisherStore, a: number, b: number, rel = 1): void {
     const o = other as LowRankStore;
-    this.reserve(this.mergeCapacity(o));
+    this.reserveMerge(o);
     const bytes = this.d * BYTES[this.precision];
     // the other's rows (materialised into a temporary if it holds layer statistics)
     const src = o.layers ? this.e.alloc(Math.max(o.used, 1) * bytes) : o.rows;
     try {
       if (o.layers) o.materialize(src, o.used);
-      this.mergeRows(o, src, a, b);
+      this.mergeRows(o, src, a, b * rel);
     } finally {
       if (src !== o.rows) this.e.free(src);
     }
@@ -827,7 +882,6 @@ export class LowRankStore implements FisherStore {
   }
 
   free(): void {
-    for (const p of this.holder.ptrs) this.e.free(p);
-    this.holder.ptrs = [];
+    freeHolder(this.holder);
   }
 }

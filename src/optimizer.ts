@@ -299,6 +299,23 @@ export class EmpiricalFisherOptimizer {
     }
   }
 
+  /**
+   * `step(G, n, opts)` on the threads of `init({ threads })`: the heavy kernels of the update and
+   * the solve (syrk, the Cholesky factorisation, the Gram matrix and gemm) split between them, the
+   * calling thread taking part and running the rest (it holds on until the step is done, as `step`
+   * would: on a page's main thread, run training in a Worker). The same params, StepInfo and state
+   * as `step`, bit for bit; without threads, `step` itself. Bad input rejects with step's error,
+   * nothing changed. G is read before the promise is returned.
+   */
+  stepAsync(G: FloatArray, n: number, opts?: StepOptions): Promise<StepInfo> {
+    return this.e.onThreads(() => this.step(G, n, opts));
+  }
+
+  /** `stepLayers(list, n, opts)` on the threads (see stepAsync); the same bits. */
+  stepLayersAsync(list: readonly DenseLayerStats[], n: number, opts?: StepOptions): Promise<StepInfo> {
+    return this.e.onThreads(() => this.stepLayers(list, n, opts));
+  }
+
   private checkStepOptions(opts: StepOptions | undefined): (() => number) | undefined {
     const so = check.options('opts', opts, ['loss']);
     const lossFn = so.loss;
@@ -361,8 +378,9 @@ export class EmpiricalFisherOptimizer {
       }
       try {
         // on a refresh step ḡ is the mean of the rows just added: 'lowrank' solves in the span form
-        if (refresh) F.solveLatestMeanInWasm(vp, n);
-        else F.solveInWasm(vp, false);
+        const mean = 'layers' in src ? { list: src.layers, n } : undefined;
+        if (refresh) F.solveLatestMeanInWasm(vp, n, mean);
+        else F.solveInWasm(vp, false, mean);
       } catch (err) {
         if (undo) F.restore(undo);
         F.damping = savedDamping;

@@ -9,6 +9,8 @@ import type { Engine, FloatArray, Precision } from './engine.js';
 import { BYTES } from './linalg.js';
 import * as check from './validate.js';
 import { diagonalInWasm, type LayerInWasm } from './layers/inwasm.js';
+import type { LayerShape } from './kronecker.js';
+import type { KroneckerDamping } from './fisher.js';
 
 export type StoreKind = 'dense' | 'lowrank' | 'blockdiag' | 'diag' | 'kronecker' | 'ekfac';
 
@@ -40,6 +42,11 @@ export interface FisherStore {
   factor(c: number, shift: number): number;
   /** x ← (c·S + shift·I)⁻¹ x with the factor of the last successful `factor`, for x at xp (length d). */
   solve(xp: number): void;
+  /**
+   * The same as `solve` for x = ḡ/σ, ḡ the mean gradient of the layers' statistics `list` (E not
+   * divided by σ; σ⁻¹ = sigmaInv), for stores that can work from the statistics where cheaper.
+   */
+  solveMean?(list: readonly LayerInWasm[], n: number, xp: number, sigmaInv: number): void;
   /** a copy of the factor held (stores that keep it apart from S), to save a factor of an older F */
   factorState?(): FloatArray;
   restoreFactor?(factor: FloatArray): void;
@@ -57,8 +64,13 @@ export interface FisherStore {
   load(state: StoreState): void;
   /** S ← 2^k·S (k even; exact unless values leave the precision's range) */
   rescale(k: number): void;
-  /** S ← a·S + b·S_other (same kind and shape) */
-  merge(other: FisherStore, a: number, b: number): void;
+  /**
+   * S ← a·S + b·S_other (same kind and shape), the other's gradients scaled by √rel relative to
+   * this one's (rel a power of two, default 1: S_other counts rel·b)
+   */
+  merge(other: FisherStore, a: number, b: number, rel?: number): void;
+  /** allocates what `merge(other)` will need, so that nothing fails after the first change */
+  reserveMerge?(other: FisherStore): void;
   free(): void;
 }
 
@@ -109,83 +121,116 @@ export function copyOut(e: Engine, precision: Precision, ptr: number, len: numbe
   return e.view(precision, ptr, len).slice();
 }
 
-// ---------------------------------------------------------------------------------------------
-/** @internal Dense: S (d × d, lower triangle meaningful) and its factor (d × d). */
-export class DenseStore implements FisherStore {
-  readonly kind = 'dense';
-  readonly holder: Holder;
+/** @internal Frees every allocation of a holder (a second call does nothing). */
+export function freeHolder(h: Holder): void {
+  for (const p of h.ptrs) h.e.free(p);
+  h.ptrs = [];
+}
+
+/** @internal The typed array of a precision. */
+export function floatType(precision: Precision): Float32ArrayConstructor | Float64ArrayConstructor {
+  return precision === 'f32' ? Float32Array : Float64Array;
+}
+
+/** @internal What a store's class needs to know of its saved state before any store exists. */
+export interface StoreSpec {
+  d: number;
+  precision: Precision;
+  blocks?: readonly number[];
+  layers?: readonly LayerShape[];
+  kroneckerDamping?: KroneckerDamping;
+}
+
+/** @internal The static side every store class has: its own saved-state checks. */
+export interface StoreClass {
+  /**
+   * Validates the saved content of a store of this spec (the output of `save()`), naming the bad
+   * field as `${prefix}.name`; allocates nothing, changes nothing.
+   */
+  checkState(state: Record<string, unknown>, spec: StoreSpec, prefix?: string): void;
+  /** the length of `factorState()`, or undefined for a store that keeps no factor apart */
+  factorLength(spec: StoreSpec): number | undefined;
+}
+
+/** @internal Checks of the fields of a saved state; errors name `${prefix}.${name}`. */
+export class StateFields {
   constructor(
-    private readonly e: Engine,
-    private readonly precision: Precision,
-    private readonly d: number,
+    private readonly obj: Record<string, unknown>,
+    readonly prefix: string,
+  ) {}
+
+  /** RangeError `prefix.name must be what, got v` unless ok */
+  field(name: string, ok: boolean, what: string, v: unknown): void {
+    if (!ok) throw new RangeError(`${this.prefix}.${name} must be ${what}, got ${check.describe(v)}`);
+  }
+
+  int(name: string, v: unknown, min = 0): void {
+    this.field(name, typeof v === 'number' && Number.isSafeInteger(v) && v >= min, `an integer ≥ ${min}`, v);
+  }
+
+  /** obj[name], a Type of length len (any when undefined) of finite values (≥ min) */
+  array(name: string, Type: Function, len: number | undefined, min?: number): ArrayLike<number> {
+    const v = this.obj[name];
+    if (!(v instanceof Type)) throw new TypeError(`${this.prefix}.${name} must be a ${Type.name}, got ${check.describe(v)}`);
+    const a = v as unknown as ArrayLike<number>;
+    if (len !== undefined && a.length !== len) {
+      throw new RangeError(`${this.prefix}.${name} has length ${a.length}, expected ${len}`);
+    }
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (!Number.isFinite(x) || (min !== undefined && x < min)) {
+        throw new RangeError(`${this.prefix}.${name}[${i}] is ${x}: expected a finite number${min !== undefined ? ` ≥ ${min}` : ''}`);
+      }
+    }
+    return a;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+/**
+ * @internal The stores whose state is S alone (m values) and whose factor is kept apart in an area
+ * of the same length (dense, blockdiag, diag): reset, rescale, save, load, merge and free.
+ */
+abstract class SeparateFactorStore implements FisherStore {
+  abstract readonly kind: StoreKind;
+  readonly holder: Holder;
+
+  constructor(
+    protected readonly e: Engine,
+    protected readonly precision: Precision,
+    protected readonly d: number,
+    /** values of S (and of its factor) */
+    protected readonly m: number,
   ) {
-    const bytes = d * d * BYTES[precision];
+    const bytes = m * BYTES[precision];
     this.holder = { e, ptrs: allocAll(e, [bytes, bytes]) };
   }
 
-  /** storage a dense store of size d needs (S and its factor) */
-  static bytes(d: number, precision: Precision): number {
-    return 2 * d * d * BYTES[precision];
-  }
-
-  private get s(): number {
+  protected get s(): number {
     return this.holder.ptrs[0];
   }
-  private get l(): number {
+  /** the factor of the last successful `factor` */
+  protected get l(): number {
     return this.holder.ptrs[1];
   }
 
-  accumulate(gp: number, n: number, keep: number, weight: number): void {
-    this.e.k('syrk', this.precision)(n, this.d, weight, gp, this.d, keep, this.s, this.d, this.e.work);
-  }
-
-  factor(c: number, shift: number): number {
-    const { e, precision, d } = this;
-    e.copy(this.l, this.s, d * d * BYTES[precision]);
-    if (c !== 1) e.k('scal', precision)(d * d, c, this.l);
-    e.k('add_diag', precision)(d, shift, this.l, d);
-    return e.k('potrf', precision)(d, this.l, d, e.work);
-  }
-
-  solve(xp: number): void {
-    this.e.k('potrs', this.precision)(this.d, 1, this.l, this.d, xp, this.d, this.e.work);
-  }
-
-  meanDiagonal(): number {
-    const v = this.e.view(this.precision, this.s, this.d * this.d);
-    let t = 0;
-    for (let i = 0; i < this.d; i++) t += v[i * this.d + i];
-    return t / this.d;
-  }
-
-  quadratic(vp: number, c: number): number {
-    const { e, precision, d } = this;
-    const yp = e.alloc(d * BYTES[precision]);
-    try {
-      e.k('symv', precision)(d, c, this.s, d, vp, 0, yp);
-      return e.k('dot', precision)(d, vp, yp);
-    } finally {
-      e.free(yp);
-    }
-  }
-
-  toDense(op: number, c: number): void {
-    const { e, precision, d } = this;
-    e.copy(op, this.s, d * d * BYTES[precision]);
-    if (c !== 1) e.k('scal', precision)(d * d, c, op);
-    e.k('symmetrize', precision)(d, op, d);
-  }
+  abstract accumulate(gp: number, n: number, keep: number, weight: number): void;
+  abstract factor(c: number, shift: number): number;
+  abstract solve(xp: number): void;
+  abstract meanDiagonal(): number;
+  abstract quadratic(vp: number, c: number): number;
+  abstract toDense(op: number, c: number): void;
 
   reset(): void {
-    this.e.zero(this.s, this.d * this.d * BYTES[this.precision]);
+    this.e.zero(this.s, this.m * BYTES[this.precision]);
   }
 
   rescale(k: number): void {
-    scalePow2(this.e, this.precision, this.s, this.d * this.d, k);
+    scalePow2(this.e, this.precision, this.s, this.m, k);
   }
 
   factorState(): FloatArray {
-    return copyOut(this.e, this.precision, this.l, this.d * this.d);
+    return copyOut(this.e, this.precision, this.l, this.m);
   }
 
   restoreFactor(factor: FloatArray): void {
@@ -193,46 +238,49 @@ export class DenseStore implements FisherStore {
   }
 
   save(): StoreState {
-    return { S: copyOut(this.e, this.precision, this.s, this.d * this.d) };
+    return { S: copyOut(this.e, this.precision, this.s, this.m) };
   }
 
   load(state: StoreState): void {
     this.e.put(this.precision, this.s, state.S as FloatArray);
   }
 
-  merge(other: FisherStore, a: number, b: number): void {
-    const o = other as DenseStore;
-    this.e.k('axpby', this.precision)(this.d * this.d, b, o.s, a, this.s);
+  merge(other: FisherStore, a: number, b: number, rel = 1): void {
+    this.e.k('axpby', this.precision)(this.m, b * rel, (other as SeparateFactorStore).s, a, this.s);
   }
 
   free(): void {
-    for (const p of this.holder.ptrs) this.e.free(p);
-    this.holder.ptrs = [];
+    freeHolder(this.holder);
   }
 }
 
-// ---------------------------------------------------------------------------------------------
+function sumOfSquares(blocks: readonly number[]): number {
+  let m = 0;
+  for (const b of blocks) m += b * b;
+  return m;
+}
+
 /**
  * @internal
  * Block-diagonal: one dense block per group of consecutive parameters (a layer). Block b covers
  * columns [o_b, o_b + d_b) of G and is accumulated straight from there (pointer offset, leading
- * dimension d: no copy).
+ * dimension d: no copy). S and its factor: the blocks' d_b × d_b matrices one after the other
+ * (lower triangles meaningful).
  */
-export class BlockDiagStore implements FisherStore {
-  readonly kind = 'blockdiag';
-  readonly holder: Holder;
+export class BlockDiagStore extends SeparateFactorStore {
+  readonly kind: 'blockdiag' | 'dense' = 'blockdiag';
   /** first parameter of each block */
   private readonly offsets: number[];
   /** element offset of each block's d_b × d_b matrix in the S (and factor) area */
   private readonly matOffsets: number[];
-  private readonly total: number;
 
   constructor(
-    private readonly e: Engine,
-    private readonly precision: Precision,
-    private readonly d: number,
+    e: Engine,
+    precision: Precision,
+    d: number,
     private readonly blocks: readonly number[],
   ) {
+    super(e, precision, d, sumOfSquares(blocks));
     this.offsets = [];
     this.matOffsets = [];
     let o = 0;
@@ -243,23 +291,21 @@ export class BlockDiagStore implements FisherStore {
       o += b;
       m += b * b;
     }
-    this.total = m;
-    const bytes = m * BYTES[precision];
-    this.holder = { e, ptrs: allocAll(e, [bytes, bytes]) };
   }
 
+  /** storage of these blocks (S and its factor) */
   static bytes(blocks: readonly number[], precision: Precision): number {
-    let m = 0;
-    for (const b of blocks) m += b * b;
-    return 2 * m * BYTES[precision];
+    return 2 * sumOfSquares(blocks) * BYTES[precision];
   }
 
-  private get s(): number {
-    return this.holder.ptrs[0];
+  static factorLength(spec: StoreSpec): number {
+    return sumOfSquares(spec.blocks ?? []);
   }
-  private get l(): number {
-    return this.holder.ptrs[1];
+
+  static checkState(state: Record<string, unknown>, spec: StoreSpec, prefix = 'state.store'): void {
+    new StateFields(state, prefix).array('S', floatType(spec.precision), this.factorLength(spec));
   }
+
   private sb(i: number): number {
     return this.s + this.matOffsets[i] * BYTES[this.precision];
   }
@@ -278,8 +324,8 @@ export class BlockDiagStore implements FisherStore {
 
   factor(c: number, shift: number): number {
     const { e, precision } = this;
-    e.copy(this.l, this.s, this.total * BYTES[precision]);
-    if (c !== 1) e.k('scal', precision)(this.total, c, this.l);
+    e.copy(this.l, this.s, this.m * BYTES[precision]);
+    if (c !== 1) e.k('scal', precision)(this.m, c, this.l);
     const addDiag = e.k('add_diag', precision);
     const potrf = e.k('potrf', precision);
     for (let i = 0; i < this.blocks.length; i++) {
@@ -301,7 +347,7 @@ export class BlockDiagStore implements FisherStore {
   }
 
   meanDiagonal(): number {
-    const v = this.e.view(this.precision, this.s, this.total);
+    const v = this.e.view(this.precision, this.s, this.m);
     let t = 0;
     for (let i = 0; i < this.blocks.length; i++) {
       const db = this.blocks[i];
@@ -337,7 +383,7 @@ export class BlockDiagStore implements FisherStore {
     const { e, precision, d } = this;
     e.zero(op, d * d * BYTES[precision]);
     const out = e.view(precision, op, d * d);
-    const s = e.view(precision, this.s, this.total);
+    const s = e.view(precision, this.s, this.m);
     for (let i = 0; i < this.blocks.length; i++) {
       const db = this.blocks[i];
       const o = this.offsets[i];
@@ -351,65 +397,47 @@ export class BlockDiagStore implements FisherStore {
       }
     }
   }
+}
 
-  reset(): void {
-    this.e.zero(this.s, this.total * BYTES[this.precision]);
+/** @internal Dense: the block-diagonal store with one block, S (d × d, lower triangle meaningful). */
+export class DenseStore extends BlockDiagStore {
+  override readonly kind = 'dense';
+
+  constructor(e: Engine, precision: Precision, d: number) {
+    super(e, precision, d, [d]);
   }
 
-  rescale(k: number): void {
-    scalePow2(this.e, this.precision, this.s, this.total, k);
+  static override factorLength(spec: StoreSpec): number {
+    return spec.d * spec.d;
   }
 
-  factorState(): FloatArray {
-    return copyOut(this.e, this.precision, this.l, this.total);
-  }
-
-  restoreFactor(factor: FloatArray): void {
-    this.e.put(this.precision, this.l, factor);
-  }
-
-  save(): StoreState {
-    return { S: copyOut(this.e, this.precision, this.s, this.total) };
-  }
-
-  load(state: StoreState): void {
-    this.e.put(this.precision, this.s, state.S as FloatArray);
-  }
-
-  merge(other: FisherStore, a: number, b: number): void {
-    this.e.k('axpby', this.precision)(this.total, b, (other as BlockDiagStore).s, a, this.s);
-  }
-
-  free(): void {
-    for (const p of this.holder.ptrs) this.e.free(p);
-    this.holder.ptrs = [];
+  /** c·S in wasm (scale, then mirror the lower triangle) */
+  override toDense(op: number, c: number): void {
+    const { e, precision, d } = this;
+    e.copy(op, this.s, d * d * BYTES[precision]);
+    if (c !== 1) e.k('scal', precision)(d * d, c, op);
+    e.k('symmetrize', precision)(d, op, d);
   }
 }
 
-// ---------------------------------------------------------------------------------------------
 /** @internal Diagonal: F_jj = Σ weights · g_ij², the cheapest (Adam-like) preconditioner. */
-export class DiagStore implements FisherStore {
+export class DiagStore extends SeparateFactorStore {
   readonly kind = 'diag';
-  readonly holder: Holder;
-  constructor(
-    private readonly e: Engine,
-    private readonly precision: Precision,
-    private readonly d: number,
-  ) {
-    const bytes = d * BYTES[precision];
-    this.holder = { e, ptrs: allocAll(e, [bytes, bytes]) };
+
+  constructor(e: Engine, precision: Precision, d: number) {
+    super(e, precision, d, d);
   }
 
   static bytes(d: number, precision: Precision): number {
     return 2 * d * BYTES[precision];
   }
 
-  private get s(): number {
-    return this.holder.ptrs[0];
+  static factorLength(spec: StoreSpec): number {
+    return spec.d;
   }
-  /** the damped diagonal c·S + shift, whose reciprocal is applied */
-  private get l(): number {
-    return this.holder.ptrs[1];
+
+  static checkState(state: Record<string, unknown>, spec: StoreSpec, prefix = 'state.store'): void {
+    new StateFields(state, prefix).array('S', floatType(spec.precision), spec.d, 0);
   }
 
   accumulate(gp: number, n: number, keep: number, weight: number): void {
@@ -420,6 +448,7 @@ export class DiagStore implements FisherStore {
     diagonalInWasm(this.e, this.precision, list, n, weight, keep, this.s);
   }
 
+  /** the factor: the damped diagonal c·S + shift, whose reciprocal is applied */
   factor(c: number, shift: number): number {
     const { e, precision, d } = this;
     const s = e.view(precision, this.s, d);
@@ -462,38 +491,4 @@ export class DiagStore implements FisherStore {
     const s = e.view(precision, this.s, d);
     for (let j = 0; j < d; j++) out[j * d + j] = c * s[j];
   }
-
-  reset(): void {
-    this.e.zero(this.s, this.d * BYTES[this.precision]);
-  }
-
-  rescale(k: number): void {
-    scalePow2(this.e, this.precision, this.s, this.d, k);
-  }
-
-  factorState(): FloatArray {
-    return copyOut(this.e, this.precision, this.l, this.d);
-  }
-
-  restoreFactor(factor: FloatArray): void {
-    this.e.put(this.precision, this.l, factor);
-  }
-
-  save(): StoreState {
-    return { S: copyOut(this.e, this.precision, this.s, this.d) };
-  }
-
-  load(state: StoreState): void {
-    this.e.put(this.precision, this.s, state.S as FloatArray);
-  }
-
-  merge(other: FisherStore, a: number, b: number): void {
-    this.e.k('axpby', this.precision)(this.d, b, (other as DiagStore).s, a, this.s);
-  }
-
-  free(): void {
-    for (const p of this.holder.ptrs) this.e.free(p);
-    this.holder.ptrs = [];
-  }
 }
-

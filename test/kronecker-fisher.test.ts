@@ -393,6 +393,44 @@ describe("EmpiricalFisherOptimizer.stepLayers with 'kronecker' / 'ekfac'", () =>
     }
   });
 
+  // with n small against the widths (n = 1, 2: layers 1 and 2 of SHAPES, not layer 3) the step
+  // takes the rotated mean gradient from the statistics, (E Z_Sᵀ)ᵀ(Ā Z_Āᵀ)/n, instead of from ḡ
+  for (const kind of ['exact', 'pi', 'ekfac'] as const) {
+    it(`n ≤ 2: the step from the statistics equals the definition (${kind}; gradients of order 1 and 2⁻⁶⁰)`, () => {
+      const rng = new Rng(1540);
+      for (const n of [1, 2]) {
+        for (const scale of [1, 2 ** -60]) {
+          const b0 = randomBatch(rng, SHAPES, n);
+          const b: Batch = { n, A: b0.A, E: b0.E.map((e) => scaled(e, scale)) };
+          const lambda = 0.05 * scale * scale;
+          const params = randomMatrix(rng, 1, D, Float64Array);
+          const before = Float64Array.from(params);
+          const opt = new EmpiricalFisherOptimizer(params, {
+            representation: kind === 'ekfac' ? 'ekfac' : 'kronecker',
+            ...(kind === 'ekfac' ? {} : { kroneckerDamping: kind }),
+            layers: SHAPES,
+            lr: 1,
+            damping: lambda,
+          });
+          try {
+            opt.stepLayers(stats(b, Float64Array), n);
+            const { A, S } = runningFactors([b], 0);
+            let M: Float64Array;
+            if (kind !== 'ekfac') M = dampedMatrix(kind, A, S, lambda);
+            else {
+              const parts = ekfacParts(opt.save().fisher);
+              M = withShift(refEkfacMatrix(SHAPES, parts.ZA, parts.ZS, projectedDiagonal([b], 0, parts.ZA, parts.ZS), 1), D, lambda);
+            }
+            const v = refSolveSPD(M, D, meanGradient(b), 1);
+            expect(relErr(params.map((x, i) => x - before[i]), scaled(v, -1)), `n = ${n}, scale ${scale}`).toBeLessThanOrEqual(1e-10);
+          } finally {
+            opt.dispose();
+          }
+        }
+      }
+    });
+  }
+
   it("updateEvery: 'kronecker' reuses the factors between refreshes; 'ekfac' keeps its basis but uses the current diagonal", () => {
     const rng = new Rng(1531);
     const beta = 0.9;

@@ -73,11 +73,13 @@ describe('npm pack', () => {
   // 202 KB with eigh (57 KB of wasm per build, the two builds in base64 in each of the two
   // bundles), 226 KB with gemm and the layer kit (61 KB of wasm per build), 252 KB with the models'
   // kernels (65 KB) and dist/models.{js,cjs,d.ts} (16 KB packed), then the command line and the
-  // longer README, 289 KB with the Kronecker stores ('kronecker', 'ekfac'; about 15 KB packed);
+  // longer README, 289 KB with the Kronecker stores ('kronecker', 'ekfac'; about 15 KB packed),
+  // 301 KB with the threads' worker as a module (issue 17: its minified bundle, ~10 KB, in each
+  // bundle, next to the module itself for the calling thread) and the async methods;
   // a second copy of the wasm in a bundle would add about 30 KB packed
-  it('is small (the wasm is embedded once per bundle): under 300 KB packed', () => {
+  it('is small (the wasm is embedded once per bundle): under 310 KB packed', () => {
     expect(packedSize).toBeGreaterThan(10_000);
-    expect(packedSize).toBeLessThan(300_000);
+    expect(packedSize).toBeLessThan(310_000);
     // the two builds (plain and threads), base64 from the wasm magic '\0asm'; none in the models bundles
     for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/models.js', 'dist/models.cjs']) {
       const want = f.includes('models') ? 0 : 2;

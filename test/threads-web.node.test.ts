@@ -1,13 +1,17 @@
 /**
  * Threads in a real browser: a page served with COOP/COEP headers (so it is cross-origin isolated
- * and has SharedArrayBuffer) runs `init({ threads: 2 })` — two Web Workers started from the
- * embedded worker source (a Blob URL), one shared WebAssembly.Memory — and compares
- * linalg.syrkAsync / choleskyAsync / solveSPDAsync with the one-thread calls, bit for bit, at
- * sizes across the tile and block boundaries, first on the page (whose thread may not block: the
- * workers compute alone), then inside a module Worker of that page (which may block: short calls
- * run with that thread as thread 0 and one worker, compiled with new Function). A second page
- * without the headers must fall back to one thread. The vitest browser project cannot do this (its page is not cross-origin isolated),
- * hence a Node test that drives Chromium with playwright, like web-loading.node.test.ts.
+ * and has SharedArrayBuffer) runs `init({ threads })` — Web Workers started from the bundled worker
+ * source (a Blob URL), one shared WebAssembly.Memory — and compares linalg.syrkAsync /
+ * choleskyAsync / solveSPDAsync with the one-thread calls, and the async methods of
+ * EmpiricalFisher and the optimizer with their synchronous twins (test/threads-async.ts), bit for
+ * bit, first on the page (whose thread may not block: linalg's calls run on the workers alone, the
+ * Fisher's with the page's thread polling), then inside a module Worker of that page (which may
+ * block: short calls run with that thread as thread 0). The same page under a strict Content
+ * Security Policy (no 'unsafe-eval': no thread compiles source text), with four threads on a
+ * page that pretends to have four cores (navigator.hardwareConcurrency redefined by the test page),
+ * and a page without the headers, which must fall back to one thread. The vitest browser project
+ * cannot do this (its page is not cross-origin isolated), hence a Node test that drives Chromium
+ * with playwright, like web-loading.node.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,13 +38,16 @@ interface Report {
   callerTakesPart: boolean;
   checked: number;
   differ: string[];
+  /** the async methods of EmpiricalFisher and the optimizer against the synchronous ones */
+  fisher?: { checked: number; differ: string[]; runs: number };
 }
 
 /** The battery: src/ bundled by esbuild, minFlops 0 so every size goes to the threads. */
 const BATTERY_SOURCE = `
 import { init, features, linalg } from '../../src/index.ts';
-import { threadTuning } from '../../src/linalg.ts';
+import { threadTuning } from '../../src/tuning.ts';
 import { getEngine } from '../../src/engine.ts';
+import { asyncBattery } from '../../test/threads-async.ts';
 
 function rnd(P, len, seed) {
   const a = new P(len);
@@ -54,9 +61,12 @@ function same(a, b) {
   return true;
 }
 
-export async function battery() {
+export async function battery(threads) {
   try {
-    await init({ threads: 2 });
+    // a test of more threads than cores: the page pretends to have them (init caps threads there)
+    if (threads > (navigator.hardwareConcurrency || 1)) Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => threads });
+    await init({ threads });
+    const saved = { ...threadTuning };
     threadTuning.minFlops = 0;
     threadTuning.minCholeskySeconds = 0;
     threadTuning.asleepSeconds = 0;
@@ -83,9 +93,11 @@ export async function battery() {
         }
       }
     }
+    Object.assign(threadTuning, saved);
+    const fisher = await asyncBattery();
     const f = features();
     const callerTakesPart = getEngine().pool?.callerTakesPart ?? false;
-    return { ok: true, isolated: crossOriginIsolated, threads: f.threads, threadsUnavailable: f.threadsUnavailable, callerTakesPart, checked, differ };
+    return { ok: true, isolated: crossOriginIsolated, threads: f.threads, threadsUnavailable: f.threadsUnavailable, callerTakesPart, checked, differ, fisher };
   } catch (err) {
     return { ok: false, error: String(err && err.stack || err) };
   }
@@ -95,9 +107,10 @@ export async function battery() {
 const PAGE_SOURCE = `
 import { battery } from './battery.ts';
 (async () => {
-  const report = await battery();
+  const threads = Number(new URLSearchParams(location.search).get('threads') || 2);
+  const report = await battery(threads);
   report.worker = await new Promise((resolve) => {
-    const w = new Worker('worker.js', { type: 'module' });
+    const w = new Worker('worker.js?threads=' + threads, { type: 'module' });
     w.onmessage = (e) => resolve(e.data);
     w.onerror = (e) => resolve({ ok: false, error: 'worker: ' + e.message });
   });
@@ -107,7 +120,7 @@ import { battery } from './battery.ts';
 
 const WORKER_SOURCE = `
 import { battery } from './battery.ts';
-battery().then((report) => postMessage(report));
+battery(Number(new URLSearchParams(location.search).get('threads') || 2)).then((report) => postMessage(report));
 `;
 
 describe.skipIf(!executablePath)('threads in Chromium', () => {
@@ -138,15 +151,19 @@ describe.skipIf(!executablePath)('threads in Chromium', () => {
     await browser?.close();
   });
 
-  async function open(headers: Record<string, string>): Promise<{ report: Report; errors: string[] }> {
+  async function open(headers: Record<string, string>, query = ''): Promise<{ report: Report; errors: string[] }> {
     const server = await serveStatic({ '/': work }, { headers });
     const context = await browser.newContext();
     const errors: string[] = [];
     try {
       const page = await context.newPage();
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url);
-      await page.waitForFunction(() => (window as { __report?: unknown }).__report !== undefined, undefined, { timeout: 90_000 });
+      page.on('console', (m) => {
+        // (the favicon's 404 aside)
+        if (m.type() === 'error' && !m.text().includes('404')) errors.push(m.text());
+      });
+      await page.goto(server.url + query);
+      await page.waitForFunction(() => (window as { __report?: unknown }).__report !== undefined, undefined, { timeout: 240_000 });
       const report = (await page.evaluate(() => (window as { __report?: unknown }).__report)) as Report;
       return { report, errors };
     } finally {
@@ -155,27 +172,57 @@ describe.skipIf(!executablePath)('threads in Chromium', () => {
     }
   }
 
-  it('a cross-origin-isolated page runs two Web Workers; every result equals the one-thread result bit for bit', async () => {
-    const { report, errors } = await open({
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
-    });
+  const ISOLATED = {
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+  };
+  /** What a page's CSP must allow for the threads (README, Threads): wasm compilation, and workers
+   *  from blob: URLs. No 'unsafe-eval': no thread compiles source text. */
+  const CSP = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:";
+
+  function expectIdentical(report: Report, threads: number) {
     expect(report.error).toBeUndefined();
-    expect(errors).toEqual([]);
     expect(report.isolated).toBe(true);
-    expect(report.threads).toBe(2);
+    expect(report.threads).toBe(threads);
+    expect(report.threadsUnavailable).toBeUndefined();
     expect(report.checked).toBe(2 * 11 * 5);
     expect(report.differ).toEqual([]);
-    expect(report.callerTakesPart, 'a page may not block').toBe(false);
-    // inside a Worker of the page: the short calls run with that thread taking part
-    const w = report.worker!;
-    expect(w.error).toBeUndefined();
-    expect(w.isolated).toBe(true);
-    expect(w.threads).toBe(2);
-    expect(w.callerTakesPart, 'a Worker may block').toBe(true);
-    expect(w.checked).toBe(2 * 11 * 5);
-    expect(w.differ).toEqual([]);
-  });
+    expect(report.fisher!.differ).toEqual([]);
+    expect(report.fisher!.checked).toBeGreaterThan(300);
+    expect(report.fisher!.runs, 'the Fisher\'s async calls ran on the threads').toBeGreaterThan(100);
+  }
+
+  for (const [name, headers, threads] of [
+    ['a cross-origin-isolated page', ISOLATED, 2],
+    [`the same page under the Content Security Policy "${CSP}"`, { ...ISOLATED, 'Content-Security-Policy': CSP }, 2],
+    ['a page that pretends to have four cores, under the same policy, with four threads', { ...ISOLATED, 'Content-Security-Policy': CSP }, 4],
+  ] as const) {
+    it(`${name}: every threaded result equals the one-thread result bit for bit, on the page and in a Worker`, async () => {
+      const { report, errors } = await open(headers, `?threads=${threads}`);
+      expect(errors).toEqual([]);
+      expectIdentical(report, threads);
+      expect(report.callerTakesPart, 'a page may not block').toBe(false);
+      // inside a Worker of the page: the short calls run with that thread taking part
+      const w = report.worker!;
+      expectIdentical(w, threads);
+      expect(w.callerTakesPart, 'a Worker may block').toBe(true);
+    }, 300_000);
+  }
+
+  it(`a policy without blob: workers: init({ threads }) falls back to one thread and says why (same results)`, async () => {
+    const { report } = await open({ ...ISOLATED, 'Content-Security-Policy': "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'" });
+    expect(report.error).toBeUndefined();
+    expect(report.threads).toBe(1);
+    expect(report.threadsUnavailable).toMatch(/starting the workers failed/);
+    expect(report.differ).toEqual([]);
+    expect(report.fisher!.differ).toEqual([]);
+  }, 120_000);
+
+  it(`a policy without 'wasm-unsafe-eval' refuses WebAssembly: init() rejects and says so`, async () => {
+    const { report } = await open({ ...ISOLATED, 'Content-Security-Policy': "script-src 'self'; worker-src 'self' blob:" });
+    expect(report.ok).toBe(false);
+    expect(report.error).toMatch(/WebAssembly|wasm/i);
+  }, 120_000);
 
   it('a page that is not cross-origin isolated falls back to one thread (same results)', async () => {
     const { report, errors } = await open({});

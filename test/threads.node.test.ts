@@ -10,10 +10,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { features, init, initSync, linalg, NotPositiveDefiniteError } from '../src/index.js';
-import { threadTuning } from '../src/linalg.js';
+import { threadTuning } from '../src/tuning.js';
 import { getEngine } from '../src/engine.js';
 import { OP, potrfStateBytes } from '../src/threads.js';
-import { THREAD_SOURCE } from '../src/threads-worker.js';
+import { POTRF_ARGS, SYRK_ARGS } from '../src/threads-layout.js';
 import {
   FLOAT_TYPES, Rng, expectCholeskyAccurate, expectSameBits, randomMatrix, randomSPD, typeName, type FloatArray,
 } from './util.js';
@@ -217,35 +217,6 @@ describe('long calls', () => {
   }, 60000);
 });
 
-describe('a worker that starts late', () => {
-  // A sleeping worker woke up 0.05–0.5 ms late on the test machine: potrf gives a thread that has
-  // not started by the time a step is cut nothing in that step. Here the workers start 3 ms late
-  // (a probe switch), so the first steps run on thread 0 alone and the rest are shared.
-  for (const mode of MODES) {
-    it(`${mode.name}: choleskyAsync still equals cholesky bit for bit`, async () => {
-      const pool = getEngine().pool!;
-      const saved = pool.blockBelow;
-      pool.blockBelow = mode.blockBelow;
-      pool.probeFlags = 2;
-      try {
-        const rng = new Rng(0x1a7e);
-        for (const Type of FLOAT_TYPES) {
-          for (const d of [129, 300, 513, 769]) {
-            const A = randomSPD(rng, d, Type);
-            expectSameBits(await linalg.choleskyAsync(A, d), linalg.cholesky(A, d), `${typeName(Type)} d=${d}`);
-          }
-          const A = randomSPD(rng, 300, Type);
-          A[200 * 300 + 200] = -1;
-          await expect(linalg.choleskyAsync(A, 300)).rejects.toThrow(NotPositiveDefiniteError);
-        }
-      } finally {
-        pool.probeFlags = 0;
-        pool.blockBelow = saved;
-      }
-    });
-  }
-});
-
 describe('short calls that find the workers asleep', () => {
   afterAll(() => {
     Object.assign(threadTuning, everySizeOnTheThreads);
@@ -267,19 +238,10 @@ describe('short calls that find the workers asleep', () => {
       expectSameBits(await async_(), want, 'after idling');
       expect(pool.runs, 'the call after idling ran on the calling thread').toBe(runs);
       // calls in quick succession wake the workers for the calls that follow
-      for (let i = 0; i < 8; i++) expectSameBits(await async_(), want, `call ${i} of a loop`);
+      for (let i = 0; i < 40; i++) expectSameBits(await async_(), want, `call ${i} of a loop`);
       expect(pool.runs, 'a loop of calls runs on the threads again').toBeGreaterThan(runs);
     });
   }
-});
-
-describe('the threads\' code', () => {
-  it('potrf\'s state block has the size the calling thread allocates', () => {
-    const ints = new Function(`${THREAD_SOURCE}\nreturn potrfStateInts;`)() as (t: number, steps: number) => number;
-    for (const t of [1, 2, 3, 8, 64]) {
-      for (const steps of [1, 8, 300]) expect(4 * ints(t, steps), `threads = ${t}, steps = ${steps}`).toBe(potrfStateBytes(t, steps));
-    }
-  });
 });
 
 describe('a worker whose kernel traps', () => {
@@ -294,11 +256,14 @@ describe('a worker whose kernel traps', () => {
       for (const op of [OP.POTRF, OP.SYRK]) {
         // (potrf's state block zeroed at pp + 512 KiB)
         new Uint8Array(getEngine().memory.buffer, pp + (1 << 19), potrfStateBytes(2, 5)).fill(0);
-        const args = op === OP.POTRF ? [0, d, 0xf0000000, d, pp, pp + (1 << 19)] : [0, 64, d, 1, 0xf0000000, d, 0, pp, d, pp];
+        const run = (seconds?: number) =>
+          op === OP.POTRF
+            ? pool.run(op, POTRF_ARGS, { precision: 0, d, a: 0xf0000000, lda: d, panels: pp, state: pp + (1 << 19), zeroUpper: 1 }, seconds)
+            : pool.run(op, SYRK_ARGS, { precision: 0, n: 64, d, alpha: 1, g: 0xf0000000, ldg: d, beta: 0, c: pp, ldc: d, packed: pp, full: 1 }, seconds);
         // seconds = ∞: on the workers alone (worker 0 traps); 0: the calling thread is thread 0 and
         // traps itself (it must still release the barrier and wait for worker 1)
-        await expect(pool.run(op, args)).rejects.toThrow(/worker thread failed/);
-        await expect(pool.run(op, args, 0)).rejects.toThrow(/worker thread failed/);
+        await expect(run()).rejects.toThrow(/worker thread failed/);
+        await expect(run(0)).rejects.toThrow(/worker thread failed/);
       }
     } finally {
       getEngine().free(pp);
