@@ -28,15 +28,14 @@ export const UPDATE_EVERY = 10;
 const EF_CLASSIFIER = { lr: 1, decay: 0.95, lossChangeBound: 0.1 } as const;
 
 /**
- * The defaults chosen by the sweep (SWEEP.md), per problem and optimizer. On the raw-pixel
- * problems SGD, Adam and 'ef' keep the points of the earlier sweep (SWEEP.md); 'dense' (only on
+ * The defaults chosen by the sweep (SWEEP.md), per problem and optimizer; 'dense' (only on
  * request) was not swept and takes 'kronecker''s point.
  */
 export const DEFAULTS: Record<ProblemName, Partial<Record<OptimizerName, Hyperparameters>>> = {
   logistic: {
     sgd: { lr: 0.1, momentum: 0.9 },
     adam: { lr: 0.01 },
-    ef: { lr: 0.1, damping: 0.03, decay: 0.95 },
+    ef: { ...EF_CLASSIFIER, damping: 0.1 },
     kronecker: { ...EF_CLASSIFIER, damping: 0.1, updateEvery: UPDATE_EVERY },
     ekfac: { ...EF_CLASSIFIER, damping: 0.1, updateEvery: UPDATE_EVERY },
     dense: { ...EF_CLASSIFIER, damping: 0.1, updateEvery: UPDATE_EVERY },
@@ -44,7 +43,7 @@ export const DEFAULTS: Record<ProblemName, Partial<Record<OptimizerName, Hyperpa
   mlp: {
     sgd: { lr: 0.1, momentum: 0.9 },
     adam: { lr: 0.01 },
-    ef: { lr: 0.3, damping: 0.1, decay: 0.95 },
+    ef: { ...EF_CLASSIFIER, damping: 0.01 },
     kronecker: { ...EF_CLASSIFIER, damping: 0.01, updateEvery: UPDATE_EVERY },
     ekfac: { ...EF_CLASSIFIER, damping: 0.01, updateEvery: UPDATE_EVERY },
   },

@@ -26,14 +26,10 @@ import {
 import { train } from './train.js';
 
 export const PROBLEM_NAMES: readonly ProblemName[] = ['logistic', 'mlp', 'conditioned', 'autoencoder'];
-/**
- * The optimizers swept per problem: those the demo runs on it. On the raw-pixel problems SGD, Adam
- * and 'ef' keep the points of the earlier, larger sweep (SWEEP.md, "Classification: the earlier
- * sweep"); `--optimizer sgd,adam,ef` reruns them on this grid.
- */
+/** The optimizers swept per problem: those the demo runs on it ('dense', only on request, takes 'kronecker''s point). */
 const SWEPT: Record<ProblemName, readonly OptimizerName[]> = {
-  logistic: ['kronecker', 'ekfac'],
-  mlp: ['kronecker', 'ekfac'],
+  logistic: ['sgd', 'adam', 'ef', 'kronecker', 'ekfac'],
+  mlp: ['sgd', 'adam', 'ef', 'kronecker', 'ekfac'],
   conditioned: ['sgd', 'adam', 'ef', 'kronecker', 'ekfac'],
   autoencoder: ['sgd', 'adam', 'kronecker', 'ekfac'],
 };
