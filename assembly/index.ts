@@ -1,12 +1,12 @@
 // The module's exports: each generic kernel as name_f32 and name_f64 (see README.md, the ABI).
 import { WORK_BYTES } from './config';
 import { dot, axpy, axpby, scal, first_nonfinite } from './level1';
-import { gemv_n, gemv_t, symv, sumsq_cols, trsv, trsv_t } from './level2';
+import { gemv_n, gemv_t, symv, sumsq_cols, colsum, trsv, trsv_t } from './level2';
 import { syrk, syrk_full, gram, symmetrize, symmetrize_rows, zero_upper, zero_upper_rows, add_diag } from './syrk';
 import { syrk_pack, syrk_cols_packed, potrf_diag, potrf_panel, potrf_pack, potrf_update_packed } from './parallel';
 import { potrf, potrs } from './potrf';
 import { gemm_nt } from './gemm';
-import { rowdot, hadamard_lower, square, scale_rows, colsum, outer_rows } from './layers';
+import { rowdot, hadamard_lower, square, scale_rows, outer_rows } from './layers';
 import { peak, peakFlopsPerIter } from './peak';
 
 /** First byte the TypeScript allocator may use. */

@@ -95,49 +95,6 @@ export function scale_rows<T>(n: i32, k: i32, u: usize, x: usize, ldx: i32, y: u
   }
 }
 
-/** y_j ← β y_j + α Σ_i x_ij for j < k, x n × k (β == 0: y not read). Columns in blocks of 4 vectors. */
-export function colsum<T>(n: i32, k: i32, alpha: T, x: usize, ldx: i32, beta: T, y: usize): void {
-  const L = lanes<T>();
-  const S = <usize>sizeof<T>();
-  const rs = <usize>ldx * S;
-  const va = v128.splat<T>(alpha);
-  const vb = v128.splat<T>(beta);
-  let j = 0;
-  for (; j <= k - 4 * L; j += 4 * L) {
-    let a0 = v128.splat<T>(<T>0), a1 = a0, a2 = a0, a3 = a0;
-    let p = x + <usize>j * S;
-    for (let i = 0; i < n; i++) {
-      a0 = v128.add<T>(a0, v128.load(p));
-      a1 = v128.add<T>(a1, v128.load(p, 16));
-      a2 = v128.add<T>(a2, v128.load(p, 32));
-      a3 = v128.add<T>(a3, v128.load(p, 48));
-      p += rs;
-    }
-    const yp = y + <usize>j * S;
-    if (beta == <T>0) {
-      v128.store(yp, v128.mul<T>(va, a0));
-      v128.store(yp, v128.mul<T>(va, a1), 16);
-      v128.store(yp, v128.mul<T>(va, a2), 32);
-      v128.store(yp, v128.mul<T>(va, a3), 48);
-    } else {
-      v128.store(yp, v128.add<T>(v128.mul<T>(vb, v128.load(yp)), v128.mul<T>(va, a0)));
-      v128.store(yp, v128.add<T>(v128.mul<T>(vb, v128.load(yp, 16)), v128.mul<T>(va, a1)), 16);
-      v128.store(yp, v128.add<T>(v128.mul<T>(vb, v128.load(yp, 32)), v128.mul<T>(va, a2)), 32);
-      v128.store(yp, v128.add<T>(v128.mul<T>(vb, v128.load(yp, 48)), v128.mul<T>(va, a3)), 48);
-    }
-  }
-  for (; j < k; j++) {
-    let s = <T>0;
-    let p = x + <usize>j * S;
-    for (let i = 0; i < n; i++) {
-      s += load<T>(p);
-      p += rs;
-    }
-    const yp = y + <usize>j * S;
-    store<T>(yp, beta == <T>0 ? alpha * s : beta * load<T>(yp) + alpha * s);
-  }
-}
-
 /**
  * The per-example gradients of a dense layer, one row of G per example: row i (at g + i·ldg) ←
  * vec(e_i a_iᵀ) (out × in, row-major: element o·in + j = e_io·a_ij), then e_i when bias ≠ 0.

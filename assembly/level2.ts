@@ -128,22 +128,34 @@ export function symv<T>(d: i32, alpha: T, a: usize, lda: i32, x: usize, beta: T,
 
 /** y_j ← β y_j + α Σ_i g_ij² for j < d (the diagonal of αGᵀG); G n × d. */
 export function sumsq_cols<T>(n: i32, d: i32, alpha: T, g: usize, ldg: i32, beta: T, y: usize): void {
+  col_reduce<T>(true, n, d, alpha, g, ldg, beta, y);
+}
+
+/** y_j ← β y_j + α Σ_i g_ij for j < d; G n × d. */
+export function colsum<T>(n: i32, d: i32, alpha: T, g: usize, ldg: i32, beta: T, y: usize): void {
+  col_reduce<T>(false, n, d, alpha, g, ldg, beta, y);
+}
+
+// @ts-ignore: decorator
+@inline function term<T>(v: v128, squares: bool): v128 { return squares ? v128.mul<T>(v, v) : v; }
+
+/** y_j ← β y_j + α Σ_i t(g_ij), t(x) = x² or x (β == 0: y not read); 4 vectors of columns per sweep over the rows. */
+// @ts-ignore: decorator
+@inline function col_reduce<T>(squares: bool, n: i32, d: i32, alpha: T, g: usize, ldg: i32, beta: T, y: usize): void {
   const L = lanes<T>();
   const S = <usize>sizeof<T>();
   const rs = <usize>lda_bytes<T>(ldg);
   const va = v128.splat<T>(alpha);
   const vb = v128.splat<T>(beta);
   let j = 0;
-  // 4 vectors of columns per sweep over the rows
   for (; j <= d - 4 * L; j += 4 * L) {
     let a0 = v128.splat<T>(<T>0), a1 = a0, a2 = a0, a3 = a0;
     let p = g + <usize>j * S;
     for (let i = 0; i < n; i++) {
-      const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
-      a0 = v128.add<T>(a0, v128.mul<T>(v0, v0));
-      a1 = v128.add<T>(a1, v128.mul<T>(v1, v1));
-      a2 = v128.add<T>(a2, v128.mul<T>(v2, v2));
-      a3 = v128.add<T>(a3, v128.mul<T>(v3, v3));
+      a0 = v128.add<T>(a0, term<T>(v128.load(p), squares));
+      a1 = v128.add<T>(a1, term<T>(v128.load(p, 16), squares));
+      a2 = v128.add<T>(a2, term<T>(v128.load(p, 32), squares));
+      a3 = v128.add<T>(a3, term<T>(v128.load(p, 48), squares));
       p += rs;
     }
     const yp = y + <usize>j * S;
@@ -163,8 +175,7 @@ export function sumsq_cols<T>(n: i32, d: i32, alpha: T, g: usize, ldg: i32, beta
     let a0 = v128.splat<T>(<T>0);
     let p = g + <usize>j * S;
     for (let i = 0; i < n; i++) {
-      const v0 = v128.load(p);
-      a0 = v128.add<T>(a0, v128.mul<T>(v0, v0));
+      a0 = v128.add<T>(a0, term<T>(v128.load(p), squares));
       p += rs;
     }
     const yp = y + <usize>j * S;
@@ -176,7 +187,7 @@ export function sumsq_cols<T>(n: i32, d: i32, alpha: T, g: usize, ldg: i32, beta
     let p = g + <usize>j * S;
     for (let i = 0; i < n; i++) {
       const v = load<T>(p);
-      s += v * v;
+      s += squares ? v * v : v;
       p += rs;
     }
     const yp = y + <usize>j * S;
