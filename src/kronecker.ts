@@ -941,16 +941,3 @@ export class EkfacStore extends KroneckerBase implements FisherStore {
     if (other.basisDue) this.basisDue = true;
   }
 }
-
-/** @internal Validates a saved state of these stores (see their `checkState`). */
-export function checkKroneckerState(
-  st: Record<string, unknown>,
-  kind: 'kronecker' | 'ekfac',
-  precision: Precision,
-  shapes: readonly LayerShape[],
-  prefix = 'state.store',
-): void {
-  const spec = { d: geometry(shapes).d, precision, layers: shapes };
-  if (kind === 'ekfac') EkfacStore.checkState(st, spec, prefix);
-  else KroneckerStore.checkState(st, spec, prefix);
-}

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initSync } from '../src/index.js';
 import { getEngine, type Engine } from '../src/engine.js';
-import { EkfacStore, KroneckerStore, checkKroneckerState, type LayerInWasm, type LayerShape } from '../src/kronecker.js';
+import { EkfacStore, KroneckerStore, type LayerInWasm, type LayerShape } from '../src/kronecker.js';
 import { refSolveSPD } from './reference.js';
 import {
   addScaled,
@@ -33,6 +33,20 @@ import {
   type Batch,
 } from './kronecker-reference.js';
 import { FLOAT_TYPES, Rng, SENTINEL, expectSameBits, randomMatrix, typeName, type FloatArray, type FloatArrayCtor } from './util.js';
+
+/** A saved store state checked as EmpiricalFisher.load checks it (the store class's checkState). */
+function checkKroneckerState(
+  st: Record<string, unknown>,
+  kind: 'kronecker' | 'ekfac',
+  precision: 'f32' | 'f64',
+  shapes: readonly LayerShape[],
+): void {
+  let d = 0;
+  for (const l of shapes) d += l.outputs * l.inputs + (l.bias === false ? 0 : l.outputs);
+  const spec = { d, precision, layers: shapes };
+  if (kind === 'ekfac') EkfacStore.checkState(st, spec, 'state.store');
+  else KroneckerStore.checkState(st, spec, 'state.store');
+}
 
 let e: Engine;
 beforeAll(() => {
